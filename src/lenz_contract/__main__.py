@@ -1,0 +1,5 @@
+"""`python -m lenz_contract` is the `lenz-contract` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,78 @@
+"""`lenz-contract spec ...`: check and locate the contract."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..spec import SHIPPED_SPEC_PATH, Spec, SpecError
+from ..spec.checks import check_document
+from ..spec.examples import check_examples
+
+
+@click.group("spec")
+def spec_group() -> None:
+    """Check and locate the OpenAPI contract."""
+
+
+@spec_group.command("path")
+def spec_path() -> None:
+    """Print where the shipped spec file is (for Swagger UI, generators, Prism...)."""
+    click.echo(str(SHIPPED_SPEC_PATH))
+
+
+@spec_group.command("validate")
+@click.argument(
+    "path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def spec_validate(path: Path | None) -> None:
+    """Check that PATH (default: the shipped spec) is a valid OpenAPI 3.1 Lenz contract.
+
+    Exit 0 when valid, 1 when not (each problem with its JSON path), 2 on usage errors.
+    """
+    target = path or SHIPPED_SPEC_PATH
+    try:
+        spec = Spec.load(target)
+        problems = check_document(spec.document)
+    except SpecError as exc:
+        problems = exc.problems
+    if problems:
+        click.secho(f"{target}: {len(problems)} problem(s)", fg="red", err=True)
+        for problem in problems:
+            click.echo(f"  {problem.location}: {problem.message}", err=True)
+        sys.exit(1)
+    click.secho(f"{target}: valid ({len(spec.operations)} operations)", fg="green")
+
+
+@spec_group.command("examples")
+@click.option(
+    "--spec",
+    "spec_path_opt",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Spec file to read (default: the shipped one).",
+)
+@click.option(
+    "--fixtures",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Fixtures folder to check (default: the shipped one).",
+)
+def spec_examples(spec_path_opt: Path | None, fixtures: Path | None) -> None:
+    """Validate every example of the spec and every fixture file against its schema."""
+    try:
+        spec = Spec.load(spec_path_opt)
+        results = check_examples(spec, fixtures)
+    except SpecError as exc:
+        for problem in exc.problems:
+            click.echo(f"{problem.location}: {problem.message}", err=True)
+        sys.exit(1)
+    failed = [r for r in results if not r.ok]
+    for result in results:
+        mark = click.style("ok  ", fg="green") if result.ok else click.style("FAIL", fg="red")
+        click.echo(f"{mark} {result.name}")
+        for error in result.errors:
+            click.echo(f"       {error.path}: {error.reason}")
+    summary = f"{len(results) - len(failed)} passed, {len(failed)} failed"
+    click.secho(summary, fg="red" if failed else "green")
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,297 @@
+"""The contract as Python objects: operations, parameters and responses, read from the document.
+
+Nothing here restates the contract: every name, status and schema comes from the spec file.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from .document import deref, read_document, resolve_pointer
+from .errors import SpecError, SpecProblem
+from .resources import SHIPPED_SPEC_PATH
+from .schemas import SchemaValidator, compile_validator
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+JSON_MEDIA_TYPE = "application/json"
+
+
+def escape_pointer(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def deref_at(document: dict[str, Any], pointer: str) -> tuple[Any, str]:
+    """The object at `pointer` after following its `$ref` chain, and where it really lives."""
+    node = resolve_pointer(document, pointer)
+    for _ in range(32):
+        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+            return node, pointer
+        pointer = node["$ref"]
+        node = resolve_pointer(document, pointer)
+    raise KeyError(f"reference chain too long at {pointer}")
+
+
+def provenance(node: dict[str, Any]) -> tuple[str | None, str | None]:
+    """`(x-lenz-source, x-lenz-reason)` of a spec object."""
+    return node.get("x-lenz-source"), node.get("x-lenz-reason")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: str
+    required: bool
+    schema_pointer: str
+    schema: dict[str, Any]
+    allow_empty: bool
+    source: str | None
+    extensions: dict[str, Any]
+
+    @property
+    def default(self) -> Any:
+        return self.schema.get("default")
+
+
+@dataclass(frozen=True)
+class ResponseSpec:
+    status: str
+    description: str
+    schema_pointer: str | None
+    message: str | None
+    source: str | None
+    reason: str | None
+    examples: dict[str, Any]
+    links: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, repr=False)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    summary: str
+    parameters: tuple[Parameter, ...]
+    request_body_pointer: str | None
+    request_body_required: bool
+    request_examples: dict[str, Any]
+    responses: dict[str, ResponseSpec]
+    security_schemes: tuple[str, ...]
+    source: str | None
+    pointer: str
+    path_regex: re.Pattern[str] = field(repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        return f"<Operation {self.operation_id}: {self.method} {self.path}>"
+
+    def parameter(self, name: str, location: str = "query") -> Parameter | None:
+        for param in self.parameters:
+            if param.name == name and param.location == location:
+                return param
+        return None
+
+    def query_parameters(self) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.location == "query")
+
+    def response_for(self, status: int) -> ResponseSpec | None:
+        """The response the contract gives for `status`: exact code, then `4XX`, then `default`."""
+        return (
+            self.responses.get(str(status))
+            or self.responses.get(f"{str(status)[0]}XX")
+            or self.responses.get("default")
+        )
+
+    def success_statuses(self) -> list[int]:
+        return sorted(int(s) for s in self.responses if s.isdigit() and s.startswith("2"))
+
+    @property
+    def requires_auth(self) -> bool:
+        return bool(self.security_schemes)
+
+
+def _path_regex(path: str) -> re.Pattern[str]:
+    pattern = re.sub(r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+    return re.compile(f"^{pattern}$")
+
+
+class Spec:
+    """A loaded contract: the raw document, its operations, and compiled validators on demand."""
+
+    def __init__(self, document: dict[str, Any], *, path: Path | None = None) -> None:
+        self.document = document
+        self.path = path
+        self._validators: dict[tuple[str, bool], SchemaValidator] = {}
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> Spec:
+        """Load the shipped contract, or the spec file at `path`; raises `SpecError`."""
+        source = Path(path) if path is not None else SHIPPED_SPEC_PATH
+        return cls(read_document(source), path=source)
+
+    @cached_property
+    def operations(self) -> dict[str, Operation]:
+        """Operations by operationId, in document order."""
+        return {op.operation_id: op for op in self._read_operations()}
+
+    def operation(self, operation_id: str) -> Operation:
+        try:
+            return self.operations[operation_id]
+        except KeyError:
+            raise SpecError(
+                [SpecProblem("$.paths", f"no operation with operationId {operation_id!r}")]
+            ) from None
+
+    def match(self, method: str, path: str) -> tuple[Operation | None, dict[str, str], list[str]]:
+        """The operation for `method path`, its path parameters, and the methods the path allows."""
+        allowed: list[str] = []
+        for op in self.operations.values():
+            found = op.path_regex.match(path)
+            if found is None:
+                continue
+            allowed.append(op.method)
+            if op.method == method.upper():
+                return op, found.groupdict(), allowed
+        return None, {}, allowed
+
+    @cached_property
+    def strict_document(self) -> dict[str, Any]:
+        """The document with every `x-lenz-strict` overlay merged into its schema."""
+        doc = copy.deepcopy(self.document)
+        _apply_strict(doc)
+        return doc
+
+    def validator(self, pointer: str, *, strict: bool = False) -> SchemaValidator:
+        """A compiled validator for the schema at `pointer` (cached; compiled once)."""
+        key = (pointer, strict)
+        if key not in self._validators:
+            document = self.strict_document if strict else self.document
+            self._validators[key] = compile_validator(document, pointer)
+        return self._validators[key]
+
+    def schema_at(self, pointer: str) -> Any:
+        return resolve_pointer(self.document, pointer)
+
+    def _read_operations(self) -> Iterator[Operation]:
+        doc = self.document
+        default_security = doc.get("security", [])
+        for path, item in (doc.get("paths") or {}).items():
+            item_pointer = f"#/paths/{escape_pointer(path)}"
+            item = deref(doc, item)
+            shared = item.get("parameters", [])
+            for method in HTTP_METHODS:
+                if method not in item:
+                    continue
+                pointer = f"{item_pointer}/{method}"
+                raw = item[method]
+                params = self._read_parameters(pointer, shared, raw.get("parameters", []))
+                body_pointer, body_required, body_examples = self._read_body(pointer, raw)
+                responses = {
+                    str(status): self._read_response(f"{pointer}/responses/{status}")
+                    for status in (raw.get("responses") or {})
+                }
+                security = raw.get("security", default_security)
+                schemes = tuple(name for requirement in security for name in requirement)
+                yield Operation(
+                    operation_id=raw.get("operationId") or f"{method.upper()} {path}",
+                    method=method.upper(),
+                    path=path,
+                    summary=raw.get("summary", ""),
+                    parameters=params,
+                    request_body_pointer=body_pointer,
+                    request_body_required=body_required,
+                    request_examples=body_examples,
+                    responses=responses,
+                    security_schemes=schemes,
+                    source=raw.get("x-lenz-source"),
+                    pointer=pointer,
+                    path_regex=_path_regex(path),
+                )
+
+    def _read_parameters(
+        self, op_pointer: str, shared: list[Any], own: list[Any]
+    ) -> tuple[Parameter, ...]:
+        path_pointer = op_pointer.rsplit("/", 1)[0]
+        found: dict[tuple[str, str], Parameter] = {}
+        sources = [(f"{path_pointer}/parameters/{i}", 0) for i in range(len(shared))]
+        sources += [(f"{op_pointer}/parameters/{i}", 1) for i in range(len(own))]
+        for pointer, _ in sources:
+            node, where = deref_at(self.document, pointer)
+            schema_pointer = f"{where}/schema"
+            schema, _ = deref_at(self.document, schema_pointer)
+            param = Parameter(
+                name=node["name"],
+                location=node["in"],
+                required=bool(node.get("required", node["in"] == "path")),
+                schema_pointer=schema_pointer,
+                schema=schema,
+                allow_empty=bool(node.get("allowEmptyValue", False)),
+                source=node.get("x-lenz-source"),
+                extensions={k: v for k, v in node.items() if k.startswith("x-")},
+            )
+            found[(param.name, param.location)] = param  # operation level wins
+        return tuple(found.values())
+
+    def _read_body(
+        self, op_pointer: str, raw: dict[str, Any]
+    ) -> tuple[str | None, bool, dict[str, Any]]:
+        if "requestBody" not in raw:
+            return None, False, {}
+        body, where = deref_at(self.document, f"{op_pointer}/requestBody")
+        media = (body.get("content") or {}).get(JSON_MEDIA_TYPE)
+        if media is None:
+            return None, bool(body.get("required")), {}
+        schema_pointer = f"{where}/content/{escape_pointer(JSON_MEDIA_TYPE)}/schema"
+        return schema_pointer, bool(body.get("required")), self._examples(media)
+
+    def _read_response(self, pointer: str) -> ResponseSpec:
+        node, where = deref_at(self.document, pointer)
+        media = (node.get("content") or {}).get(JSON_MEDIA_TYPE)
+        schema_pointer = (
+            f"{where}/content/{escape_pointer(JSON_MEDIA_TYPE)}/schema"
+            if media is not None
+            else None
+        )
+        links = {
+            name: deref(self.document, link) for name, link in (node.get("links") or {}).items()
+        }
+        source, reason = provenance(node)
+        return ResponseSpec(
+            status=pointer.rsplit("/", 1)[1],
+            description=node.get("description", ""),
+            schema_pointer=schema_pointer,
+            message=node.get("x-lenz-message"),
+            source=source,
+            reason=reason,
+            examples=self._examples(media) if media else {},
+            links=links,
+        )
+
+    def _examples(self, media: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, example in (media.get("examples") or {}).items():
+            example = deref(self.document, example)
+            if "value" in example:
+                out[name] = example["value"]
+        return out
+
+
+def _apply_strict(node: Any) -> None:
+    if isinstance(node, dict):
+        overlay = node.get("x-lenz-strict")
+        if isinstance(overlay, dict):
+            node.update(copy.deepcopy(overlay))
+        for value in node.values():
+            _apply_strict(value)
+    elif isinstance(node, list):
+        for value in node:
+            _apply_strict(value)
+
+
+def load_spec(path: Path | str | None = None) -> Spec:
+    """Load the shipped contract (or another spec file); see `Spec.load`."""
+    return Spec.load(path)
