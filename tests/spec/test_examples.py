@@ -155,7 +155,7 @@ def _cron_pattern(spec: Spec) -> str:
 def test_every_cron_the_spec_admits_is_a_valid_six_field_cron(
     spec: Spec, data: st.DataObject
 ) -> None:
-    expression = data.draw(st.from_regex(_cron_pattern(spec).removesuffix("$") + r"\Z"))
+    expression = data.draw(st.from_regex(_cron_pattern(spec)))
     assert croniter.is_valid(expression, second_at_beginning=True), expression
 
 
