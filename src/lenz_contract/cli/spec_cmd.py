@@ -49,7 +49,7 @@ def spec_validate(path: Path | None) -> None:
 @spec_group.command("examples")
 @click.option(
     "--spec",
-    "spec_path_opt",
+    "spec",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Spec file to read (default: the shipped one).",
 )
@@ -58,11 +58,10 @@ def spec_validate(path: Path | None) -> None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Fixtures folder to check (default: the shipped one).",
 )
-def spec_examples(spec_path_opt: Path | None, fixtures: Path | None) -> None:
+def spec_examples(spec: Path | None, fixtures: Path | None) -> None:
     """Validate every example of the spec and every fixture file against its schema."""
     try:
-        spec = Spec.load(spec_path_opt)
-        results = check_examples(spec, fixtures)
+        results = check_examples(Spec.load(spec), fixtures)
     except SpecError as exc:
         for problem in exc.problems:
             click.echo(f"{problem.location}: {problem.message}", err=True)

@@ -1,0 +1,129 @@
+"""`lenz-contract mock`: run the stateful mock server of the Lenz Workflows API."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..spec import FIXTURES_DIR, SpecError
+
+
+@click.command("mock")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=4010, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    metavar="TOKEN[=USER_ID]",
+    help="Accepted bearer token (repeatable); default lenz-mock-token for user-alfin.",
+)
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep the state in this SQLite file (survives restarts, shared by workers).",
+)
+@click.option(
+    "--fixtures",
+    "fixtures_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Fixtures folder holding seed/ (default: the shipped fixtures).",
+)
+@click.option("--seed/--no-seed", default=True, show_default=True, help="Start from the seed data.")
+@click.option(
+    "--latency", "latency_ms", default=0.0, type=click.FloatRange(0, 60_000), metavar="MS"
+)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Browser origin allowed by CORS (repeatable); default any origin (*).",
+)
+@click.option("--reload-spec", is_flag=True, help="Rebuild when the spec file changes.")
+@click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Spec file to serve (default: the shipped contract).",
+)
+@click.option("--admin", is_flag=True, help="Open /__mock/ even when not listening on loopback.")
+@click.option(
+    "--self-check", is_flag=True, help="Validate every answer against the spec (500 on a mismatch)."
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="uvicorn worker processes (needs --state).",
+)
+@click.option(
+    "--log-level",
+    default="warning",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+def mock_command(
+    host: str,
+    port: int,
+    tokens: tuple[str, ...],
+    state_path: Path | None,
+    fixtures_dir: Path | None,
+    seed: bool,
+    latency_ms: float,
+    cors_origins: tuple[str, ...],
+    reload_spec: bool,
+    spec_path: Path | None,
+    admin: bool,
+    self_check: bool,
+    workers: int,
+    log_level: str,
+) -> None:
+    """Serve a stateful mock of the Lenz Workflows API, driven by the OpenAPI contract."""
+    from ..mock.auth import parse_tokens
+    from ..mock.config import MockConfig
+    from ..mock.server import serve
+    from ..mock.snapshot import SnapshotError
+
+    try:
+        accepted = parse_tokens(tokens)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--token") from None
+    if workers > 1 and state_path is None:
+        raise click.UsageError("--workers > 1 needs --state FILE: each worker has its own memory")
+    config = MockConfig(
+        spec_path=spec_path,
+        tokens=accepted,
+        state_path=state_path,
+        fixtures_dir=fixtures_dir or FIXTURES_DIR,
+        seed=seed,
+        latency_ms=latency_ms,
+        cors_origins=cors_origins or ("*",),
+        reload_spec=reload_spec,
+        host=host,
+        admin=admin,
+        self_check=self_check,
+    )
+
+    def banner(url: str) -> None:
+        click.echo(f"Lenz Workflows API mock listening on {url}")
+        for token, user in accepted.items():
+            click.echo(f"  token: Authorization: Bearer {token}   (user {user})")
+        click.echo(f"  docs:  {url}/docs   (spec: {url}/openapi.yaml, {url}/openapi.json)")
+        admin_note = "" if config.admin_allowed else "   (closed: not on loopback; use --admin)"
+        click.echo(f"  admin: {url}/__mock/{admin_note}")
+        where = str(state_path) if state_path else "memory"
+        click.echo(f"  state: {where}; seed {'on' if seed else 'off'}")
+        click.echo("Press Ctrl-C to stop.", nl=True)
+        sys.stdout.flush()
+
+    try:
+        serve(config, port=port, workers=workers, log_level=log_level, on_started=banner)
+    except (SpecError, SnapshotError) as exc:
+        click.secho(f"cannot start the mock: {exc}", fg="red", err=True)
+        sys.exit(1)
+    click.echo("mock stopped")

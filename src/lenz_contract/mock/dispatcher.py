@@ -1,0 +1,258 @@
+"""The Lenz API's request path: one pure-ASGI route that answers every spec operation.
+
+Per request, in order: find the operation (spec router), optional latency, bearer token (401),
+`Prefer` (forced documented answer), failure injection, body (413 over the limit), validation
+with the compiled validators (400/415), the operation's handler, the self-check of the answer
+against the spec, and one record in the ring buffer. No Starlette Request/Response objects and
+no `BaseHTTPMiddleware`: this path must serve thousands of requests per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..spec import FieldError
+from .auth import bearer_user
+from .errors import UNAUTHORIZED_REASON, error_body, one_error
+from .handlers import HANDLERS, Call
+from .prefer import preferred_answer
+
+if TYPE_CHECKING:
+    from .runtime import OperationPlan
+    from .state import MockState
+
+logger = logging.getLogger(__name__)
+
+JSON_HEADER = (b"content-type", b"application/json")
+SERVER_ERROR = 500
+
+
+def dump_json(body: Any) -> bytes:
+    """orjson, with the stdlib as fallback for what orjson refuses (integers over 64 bits)."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+
+
+async def send_json(
+    send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    payload = dump_json(body)
+    raw = [JSON_HEADER, (b"content-length", str(len(payload)).encode())]
+    if headers:
+        raw += headers
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole body, refusing it as soon as it passes `limit` bytes (streamed, not buffered)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b""
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+class SelfCheckError(AssertionError):
+    """The mock was about to answer something the spec does not allow (a bug in the mock)."""
+
+
+class ApiDispatcher:
+    """Pure-ASGI middleware answering every path the spec declares (a known path with another
+    method is a 405); anything else goes on to the Starlette app (admin, docs, 404).
+
+    It sits inside Starlette's middleware stack, so it skips the router and the exception
+    middleware that the other routes need.
+    """
+
+    def __init__(self, app: ASGIApp, state: MockState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        runtime = self.state.runtime
+        op, params, allowed = runtime.router.match(scope["method"], _route_path(scope))
+        if op is not None:
+            await self.handle(scope, receive, send, runtime.plans[op.operation_id], params)
+        elif allowed:
+            await self.not_allowed(scope, send, allowed)
+        else:
+            await self.app(scope, receive, send)
+
+    async def not_allowed(self, scope: Scope, send: Send, allowed: list[str]) -> None:
+        started = time.perf_counter()
+        body = one_error("method", f"{scope['method']} is not allowed here")
+        headers = [(b"allow", ", ".join(allowed).encode())]
+        self.state.check_error_envelope(body)
+        await self._answer(scope, send, None, 405, body, started, body_errors(body), headers)
+
+    async def handle(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        plan: OperationPlan,
+        params: dict[str, str],
+    ) -> None:
+        started = time.perf_counter()
+        state = self.state
+        op_id = plan.operation.operation_id
+        try:
+            status, body, extra, errors, checked = await self._serve(scope, receive, plan, params)
+        except Exception as exc:  # a bug: answer it loudly, never crash the connection
+            logger.exception("the mock failed on %s %s", scope["method"], scope["path"])
+            state.note_failure(f"{op_id}: {type(exc).__name__}: {exc}")
+            status, body, extra, errors, checked = (
+                SERVER_ERROR,
+                error_body([FieldError("server", f"{type(exc).__name__}: {exc}")], "mock error"),
+                [],
+                [],
+                False,
+            )
+        if checked and state.config.self_check:
+            status, body = self._self_check(plan, status, body)
+        await self._answer(scope, send, op_id, status, body, started, errors, extra)
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, plan: OperationPlan, params: dict[str, str]
+    ) -> tuple[int, Any, list[tuple[bytes, bytes]], list[FieldError], bool]:
+        """`(status, body, extra headers, request errors, self-check it?)`."""
+        state = self.state
+        op = plan.operation
+        authorization = content_type = prefer = None
+        content_length = -1
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name == b"content-type":
+                content_type = value.decode("latin-1")
+            elif name == b"prefer":
+                prefer = value.decode("latin-1")
+            elif name == b"content-length" and value.isdigit():
+                content_length = int(value)
+        if state.faults.latency_ms > 0:
+            await asyncio.sleep(state.faults.latency_ms / 1000)
+        user = bearer_user(authorization, state.tokens)
+        if op.requires_auth and user is None:
+            body = one_error("header.Authorization", UNAUTHORIZED_REASON)
+            return 401, body, [(b"www-authenticate", b"Bearer")], body_errors(body), True
+        if prefer is not None:
+            forced = preferred_answer(op, prefer)
+            if forced is not None:
+                return forced[0], forced[1], [], body_errors(forced[1]), True
+        injected = state.faults.failure_for(op.operation_id)
+        if injected is not None:
+            body = one_error("mock", f"failure injected for {op.operation_id} (admin API)")
+            return injected, body, [], body_errors(body), False
+        raw_body: bytes | None = None
+        if plan.requests.takes_body:
+            limit = state.config.max_body_bytes
+            try:
+                if content_length > limit:
+                    raise BodyTooLarge
+                raw_body = await read_body(receive, limit)
+            except BodyTooLarge:
+                body = one_error("body", f"is larger than {limit} bytes")
+                return 413, body, [], body_errors(body), True
+        verdict = plan.requests.validate(
+            path_params=params,
+            query=_query_pairs(scope),
+            content_type=content_type,
+            body=raw_body,
+        )
+        if verdict.status is not None:
+            return verdict.status, error_body(verdict.errors), [], verdict.errors, True
+        handler = HANDLERS.get(op.operation_id)
+        if handler is None:  # an operation the spec gained after this mock was written
+            fallback = preferred_answer(op, f"code={plan.success_status}")
+            assert fallback is not None
+            return fallback[0], fallback[1], [], [], True
+        call = Call(
+            plan, state.service, user or "anonymous", verdict.path, verdict.query, verdict.body
+        )
+        status, body = handler(call)
+        return status, body, [], body_errors(body), True
+
+    def _self_check(self, plan: OperationPlan, status: int, body: Any) -> tuple[int, Any]:
+        documented, validator = plan.response_check(status)
+        if not documented:
+            problems = [FieldError("response.status", f"{status} is not documented")]
+        elif validator is None:
+            problems = []
+        else:
+            problems = validator.errors(body, "response")
+        if not problems:
+            return status, body
+        reason = "; ".join(str(p) for p in problems)
+        message = f"self-check: {plan.operation.operation_id} answered {status} against the spec: {reason}"
+        logger.error("%s", message)
+        self.state.note_failure(message)
+        return SERVER_ERROR, error_body(problems, "mock self-check failed")
+
+    async def _answer(
+        self,
+        scope: Scope,
+        send: Send,
+        op_id: str | None,
+        status: int,
+        body: Any,
+        started: float,
+        errors: list[FieldError],
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        await send_json(send, status, body, headers)
+        self.state.recorder.record(
+            scope, operation_id=op_id, status=status, errors=errors, started=started
+        )
+
+
+def body_errors(body: Any) -> list[FieldError]:
+    """The located reasons an error envelope carries (for the request log)."""
+    if not isinstance(body, dict) or body.get("ok") is not False:
+        return []
+    return [
+        FieldError(str(e.get("path")), str(e.get("reason")))
+        for e in body.get("errors") or []
+        if isinstance(e, dict)
+    ]
+
+
+def _query_pairs(scope: Scope) -> list[tuple[str, str]]:
+    raw: bytes = scope.get("query_string", b"")
+    if not raw:
+        return []
+    text = raw.decode("utf-8", "replace")
+    return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace")
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root) :] or "/"
+    return path

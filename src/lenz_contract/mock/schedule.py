@@ -1,0 +1,260 @@
+"""Fire scheduled workflows at their six-field cron times (seconds first, UTC), on the mock clock.
+
+The docs' cron `0 0 7 * * *` fires at 07:00:00 and their scheduled run starts at
+`2025-04-30T07:00:00Z`, so cron times are read in UTC. croniter does the cron arithmetic
+(`second_at_beginning=True`); this module only decides *which* fire times are due.
+
+Windows are half-open, `(after, until]`: a fire time equal to the previous check was handled by
+that check, one equal to `now` is due now. A workflow is due only from its `created_at` /
+`updated_at` on (a workflow created at 07:30 does not fire for 07:00 of the same day), and the
+scheduler never replays time before it started.
+
+Runaway bound: when the clock jumps far ahead (a year, for `* * * * * *`), at most `limit` fire
+times per workflow are fired per check (the earliest ones); the rest of that window is skipped,
+not queued, and the workflow is named in `RunReport.truncated`. Replaying millions of missed
+runs would only freeze the mock; a real scheduler also drops misfires after downtime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from croniter import CroniterBadDateError, croniter
+
+from .clock import as_utc, parse_timestamp
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LIMIT = 1000
+CRON_FIELDS = 6
+SCHEDULE_TRIGGER = "schedule"
+"""The `trigger_node.type` that the scheduler fires (the docs' only trigger type)."""
+
+
+class CronError(ValueError):
+    """Not a six-field cron expression croniter can run."""
+
+
+def validate_cron(expression: str) -> None:
+    """Raise `CronError` unless `expression` is a six-field (seconds-first) cron."""
+    fields = expression.split()
+    if len(fields) != CRON_FIELDS:
+        raise CronError(
+            f"{expression!r} has {len(fields)} fields; a Lenz cron has six, seconds first "
+            "(`0 0 7 * * *` is 07:00:00 every day)"
+        )
+    if not croniter.is_valid(expression, second_at_beginning=True):
+        raise CronError(f"{expression!r} is not a valid cron expression")
+
+
+@dataclass(frozen=True)
+class DueFires:
+    times: list[datetime]
+    """Fire times in `(after, until]`, oldest first, at most `limit` of them."""
+    truncated: bool
+    """More than `limit` fire times fell in the window; only the first `limit` are listed."""
+
+
+def due_fires(cron: str, after: datetime, until: datetime, limit: int = DEFAULT_LIMIT) -> DueFires:
+    """The fire times of `cron` in `(after, until]` (aware datetimes), bounded by `limit`."""
+    validate_cron(cron)
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    after, until = as_utc(after, "after"), as_utc(until, "until")
+    times: list[datetime] = []
+    if until <= after:
+        return DueFires(times, truncated=False)
+    schedule = croniter(cron, after, second_at_beginning=True)
+    while True:
+        try:
+            nxt: datetime = schedule.get_next(datetime)
+        except CroniterBadDateError:  # a date that never comes, e.g. `0 0 0 31 2 *`
+            return DueFires(times, truncated=False)
+        if nxt > until:
+            return DueFires(times, truncated=False)
+        if len(times) == limit:
+            return DueFires(times, truncated=True)
+        times.append(nxt)
+
+
+def due_fire_times(
+    cron: str, after: datetime, until: datetime, limit: int = DEFAULT_LIMIT
+) -> list[datetime]:
+    """`due_fires(...).times`: use `due_fires` to learn whether the list was cut at `limit`."""
+    return due_fires(cron, after, until, limit).times
+
+
+@dataclass(frozen=True)
+class ScheduledWorkflow:
+    workflow_id: str
+    cron: str
+    due_from: datetime | None
+    """Only fire times after this are due: the workflow's `updated_at`, else `created_at`."""
+
+
+def scheduled_workflow(workflow: Mapping[str, Any]) -> ScheduledWorkflow | None:
+    """What the scheduler needs of a stored workflow; `None` if it must not fire.
+
+    Only `is_active: true` workflows whose `trigger_node.type` is `schedule` fire. Raises
+    `ValueError` (a `CronError` for the cron) when a scheduled workflow cannot be scheduled.
+    """
+    trigger = workflow.get("trigger_node")
+    if workflow.get("is_active") is not True or not isinstance(trigger, Mapping):
+        return None
+    if trigger.get("type") != SCHEDULE_TRIGGER:
+        return None
+    config = trigger.get("config")
+    cron = config.get("cron") if isinstance(config, Mapping) else None
+    if not isinstance(cron, str):
+        raise CronError("trigger_node.config.cron is missing")
+    validate_cron(cron)
+    stamps = [workflow.get(key) for key in ("created_at", "updated_at")]
+    times = [parse_timestamp(stamp) for stamp in stamps if isinstance(stamp, str)]
+    times += [as_utc(stamp) for stamp in stamps if isinstance(stamp, datetime)]
+    return ScheduledWorkflow(str(workflow["id"]), cron, max(times) if times else None)
+
+
+@dataclass(frozen=True)
+class Fire:
+    workflow_id: str
+    fire_time: datetime
+
+
+@dataclass
+class RunReport:
+    """What one check did; the admin API can answer it after moving the clock."""
+
+    checked_from: datetime
+    checked_until: datetime
+    fired: list[Fire] = field(default_factory=list)
+    truncated: list[str] = field(default_factory=list)
+    """Workflows with more than `limit` due fires: the rest of their window was skipped."""
+    problems: dict[str, str] = field(default_factory=dict)
+    """Workflows that could not be scheduled (bad cron or timestamps), with the reason."""
+    errors: list[tuple[Fire, str]] = field(default_factory=list)
+    """Fires whose callback raised; they are not retried."""
+
+
+FireCallback = Callable[[str, datetime], None]
+ListWorkflows = Callable[[], Iterable[Mapping[str, Any]]]
+
+
+class Scheduler:
+    """Fires due schedules through `fire(workflow_id, fire_time)`; storage-agnostic.
+
+    Drive it both ways: `start()` in the app's lifespan (a task that calls `run_due()` about
+    every `interval` seconds, in a worker thread unless `threaded=False`), and `run_due()`
+    directly right after the admin API moves the clock. A lock and one watermark (the last
+    check's time) make every fire time fire exactly once whichever path gets there first; when
+    `run_due()` returns, every fire due up to its `now` has been handed to `fire`.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime],
+        list_workflows: ListWorkflows,
+        fire: FireCallback,
+        since: datetime | None = None,
+        limit: int = DEFAULT_LIMIT,
+        interval: float = 1.0,
+        threaded: bool = True,
+    ) -> None:
+        self._clock = clock
+        self._list_workflows = list_workflows
+        self._fire = fire
+        self._last = as_utc(since if since is not None else clock(), "since")
+        self.limit = limit
+        self.interval = interval
+        self.threaded = threaded
+        self._lock = threading.RLock()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def last_checked(self) -> datetime:
+        """Fire times up to this have been handled (persist it as `since` to catch up later)."""
+        with self._lock:
+            return self._last
+
+    def run_due(self, now: datetime | None = None) -> RunReport:
+        """Fire every schedule due in `(last check, now]`, oldest first; `now` defaults to the clock."""
+        with self._lock:
+            until = as_utc(now if now is not None else self._clock(), "now")
+            report = RunReport(checked_from=self._last, checked_until=max(until, self._last))
+            if until <= self._last:
+                return report
+            due = self._collect(report, self._last, until)
+            self._last = until  # before firing: a re-entrant call finds nothing left to fire
+            for fire in due:
+                try:
+                    self._fire(fire.workflow_id, fire.fire_time)
+                except Exception as exc:
+                    logger.exception("scheduled run of %s at %s failed", *_describe(fire))
+                    report.errors.append((fire, f"{type(exc).__name__}: {exc}"))
+                else:
+                    report.fired.append(fire)
+            return report
+
+    def _collect(self, report: RunReport, after: datetime, until: datetime) -> list[Fire]:
+        due: list[Fire] = []
+        for workflow in self._list_workflows():
+            workflow_id = str(workflow.get("id"))
+            try:
+                scheduled = scheduled_workflow(workflow)
+                if scheduled is None:
+                    continue
+                start = max(after, scheduled.due_from) if scheduled.due_from else after
+                found = due_fires(scheduled.cron, start, until, self.limit)
+            except ValueError as exc:
+                report.problems[workflow_id] = str(exc)
+                continue
+            if found.truncated:
+                logger.warning(
+                    "workflow %s: more than %d runs due up to %s; the rest are skipped",
+                    workflow_id,
+                    self.limit,
+                    until.isoformat(),
+                )
+                report.truncated.append(workflow_id)
+            due += [Fire(workflow_id, time) for time in found.times]
+        due.sort(key=lambda fire: (fire.fire_time, fire.workflow_id))
+        return due
+
+    async def run(self) -> None:
+        """Check about every `interval` seconds until cancelled; a failing check is logged."""
+        while True:
+            try:
+                if self.threaded:
+                    await asyncio.to_thread(self.run_due)
+                else:
+                    self.run_due()
+            except Exception:
+                logger.exception("scheduler check failed")
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> asyncio.Task[None]:
+        """Start `run()` as a task of the running loop (call it in the app's lifespan)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(
+                self.run(), name="lenz-mock-scheduler"
+            )
+        return self._task
+
+    async def stop(self) -> None:
+        """Cancel the task started by `start()` and wait for it."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _describe(fire: Fire) -> tuple[str, str]:
+    return fire.workflow_id, fire.fire_time.isoformat()

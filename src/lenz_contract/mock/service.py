@@ -1,0 +1,208 @@
+"""What the mock does, free of HTTP: workflows, runs, schedules and the clock over a `Store`.
+
+Handlers translate requests into these calls; the admin API and the scheduler use them too,
+so a manual run, a scheduled run and an imported state all go through the same rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Collection, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..spec import Spec
+from .clock import MockClock, format_timestamp
+from .engine import (
+    TRIGGER_MANUAL,
+    EngineContext,
+    MessageCounter,
+    execute,
+    execute_scheduled,
+)
+from .schedule import RunReport, Scheduler
+from .store import JSONDict, Page, Snapshot, Store
+
+logger = logging.getLogger(__name__)
+
+CLOCK_OFFSET_KEY = "clock_offset_seconds"
+MESSAGE_COUNTER_KEY = "next_message_id"
+
+
+class StoreCredentials(Collection[str]):
+    """The credential ids the engine sees, read live from the store (imports change them)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._store.credential_ids()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store.credential_ids())
+
+    def __len__(self) -> int:
+        return len(self._store.credential_ids())
+
+
+class TimeOrderedIds:
+    """UUIDv7-style ids (the docs call ids UUIDs) that sort in creation order.
+
+    Lists order by `created_at` then `id`; timestamps have whole seconds (and a frozen test
+    clock repeats them), so ids must keep creation order for a page to read as created. 48 bits
+    of milliseconds and a 12-bit counter make them increase within a process; 62 random bits
+    keep workers apart.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_ms = 0
+        self._counter = 0
+
+    def __call__(self) -> str:
+        with self._lock:
+            now_ms = time.time_ns() // 1_000_000
+            if now_ms > self._last_ms:
+                self._last_ms, self._counter = now_ms, 0
+            else:
+                self._counter += 1
+                if self._counter > 0xFFF:
+                    self._last_ms, self._counter = self._last_ms + 1, 0
+            ms, counter = self._last_ms, self._counter
+        value = (ms & (2**48 - 1)) << 80 | 0x7 << 76 | counter << 64
+        value |= 0b10 << 62 | secrets.randbits(62)
+        return str(uuid.UUID(int=value))
+
+
+new_workflow_id = TimeOrderedIds()
+
+
+def fire_key(workflow_id: str, fire_time: datetime) -> str:
+    """One scheduled fire, whichever worker or path fires it."""
+    return f"{workflow_id}@{format_timestamp(fire_time)}"
+
+
+class WorkflowService:
+    """The mock's behaviour on its state; thread-safe as far as its store is."""
+
+    def __init__(self, spec: Spec, store: Store, clock: MockClock, seed: Snapshot) -> None:
+        self.store = store
+        self.clock = clock
+        self.seed = seed
+        self._restore_clock()
+        self.messages = MessageCounter()
+        self.engine = EngineContext(
+            now=self.now, credentials=StoreCredentials(store), messages=self.messages, spec=spec
+        )
+        self.scheduler = Scheduler(
+            clock=self.now, list_workflows=store.scheduled_workflows, fire=self.fire_scheduled
+        )
+
+    def use_spec(self, spec: Spec) -> None:
+        """Check node configs with a reloaded spec from the next run on."""
+        self.engine = EngineContext(
+            now=self.now, credentials=self.engine.credentials, messages=self.messages, spec=spec
+        )
+
+    # --- the clock ---------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        if self.store.shared:
+            self._restore_clock()  # another worker may have moved it
+        return self.clock.now()
+
+    def timestamp(self) -> str:
+        return format_timestamp(self.now())
+
+    def _restore_clock(self) -> None:
+        stored = self.store.get_meta(CLOCK_OFFSET_KEY)
+        if stored is None:
+            return
+        try:
+            ahead = float(stored) - self.clock.offset.total_seconds()
+        except ValueError:
+            return
+        if math.isfinite(ahead) and ahead > 0:
+            self.clock.advance(ahead)
+
+    def move_clock(self, *, advance: float | None = None, to: datetime | None = None) -> RunReport:
+        """Move the clock forward (raises ValueError backwards) and fire what became due."""
+        self.now()
+        if advance is not None:
+            self.clock.advance(advance)
+        if to is not None:
+            self.clock.set(to)
+        self.store.set_meta(CLOCK_OFFSET_KEY, repr(self.clock.offset.total_seconds()))
+        return self.scheduler.run_due(self.clock.now())
+
+    # --- workflows ---------------------------------------------------------------------------
+
+    def list_workflows(self, search: str, page: int, limit: int) -> Page:
+        return self.store.list_workflows(search, (page - 1) * limit, limit)
+
+    def get_workflow(self, workflow_id: str) -> JSONDict | None:
+        return self.store.get_workflow(workflow_id)
+
+    def create_workflow(self, fields: JSONDict) -> JSONDict:
+        workflow = {
+            "id": new_workflow_id(),
+            **fields,
+            "created_at": self.timestamp(),
+            "updated_at": None,
+        }
+        self.store.insert_workflow(workflow)
+        return workflow
+
+    def update_workflow(self, workflow_id: str, fields: JSONDict) -> JSONDict | None:
+        return self.store.replace_workflow(workflow_id, fields, self.timestamp())
+
+    def delete_workflow(self, workflow_id: str) -> bool:
+        return self.store.delete_workflow(workflow_id)
+
+    # --- runs --------------------------------------------------------------------------------
+
+    def execute_workflow(self, workflow_id: str, user: str) -> JSONDict | None:
+        """Run now, by hand; None when the workflow is unknown (or deleted meanwhile)."""
+        workflow = self.store.get_workflow(workflow_id)
+        if workflow is None:
+            return None
+        execution = execute(
+            workflow, context=self.engine, trigger_type=TRIGGER_MANUAL, triggered_by=user
+        )
+        return execution if self.store.add_execution(execution) else None
+
+    def fire_scheduled(self, workflow_id: str, fire_time: datetime) -> None:
+        """The scheduler's callback: one run per (workflow, fire time), even across workers."""
+        workflow = self.store.get_workflow(workflow_id)
+        if workflow is None:
+            return
+        execution = execute_scheduled(workflow, fire_time, context=self.engine)
+        self.store.add_execution(execution, fire_key=fire_key(workflow_id, fire_time))
+
+    def list_executions(self, workflow_id: str, page: int, limit: int) -> Page | None:
+        return self.store.list_executions(workflow_id, (page - 1) * limit, limit)
+
+    # --- whole state -------------------------------------------------------------------------
+
+    def reset(self, *, seed: bool = True) -> None:
+        self.store.restore(self.seed if seed else Snapshot())
+
+    def export_state(self) -> dict[str, Any]:
+        snapshot = self.store.snapshot()
+        return {
+            "workflows": snapshot.workflows,
+            "executions": snapshot.executions,
+            "credentials": snapshot.credentials,
+            "clock": {
+                "now": self.timestamp(),
+                "offset_seconds": self.clock.offset / timedelta(seconds=1),
+            },
+        }
+
+    def import_state(self, snapshot: Snapshot) -> None:
+        self.store.restore(snapshot)

@@ -1,0 +1,290 @@
+"""The mock's state in a SQLite file (`--state FILE`): survives restarts, shared by workers.
+
+WAL mode lets readers run while one worker writes; every write is one `BEGIN IMMEDIATE`
+transaction, so concurrent requests (threads or uvicorn worker processes) never lose or
+duplicate a write, and an acknowledged write survives a `kill -9` (the WAL is on disk before
+the answer is sent). Scheduled fires carry a unique `fire_key` (workflow id + fire time), so
+two workers firing the same schedule record it once.
+
+Lists stay O(page): workflows are read through an index on (created_at, id, folded name) that
+also answers the search, and each workflow keeps its number of executions so a logs page never
+counts a million rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .store import SEARCH_CACHE_SIZE as COUNT_CACHE_SIZE
+from .store import JSONDict, Page, Snapshot, clamp_offset, fold, is_scheduled, order_key
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS workflows (
+    id TEXT PRIMARY KEY,
+    created_key TEXT NOT NULL,
+    name_fold TEXT NOT NULL,
+    scheduled INTEGER NOT NULL,
+    log_count INTEGER NOT NULL DEFAULT 0,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS workflows_order ON workflows (created_key, id, name_fold);
+CREATE INDEX IF NOT EXISTS workflows_scheduled ON workflows (scheduled) WHERE scheduled = 1;
+CREATE TABLE IF NOT EXISTS executions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    started_key TEXT NOT NULL,
+    fire_key TEXT UNIQUE,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS executions_by_workflow ON executions (workflow_id, started_key, seq);
+CREATE TABLE IF NOT EXISTS credentials (id TEXT PRIMARY KEY, body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class SqliteStore:
+    """One connection per process, guarded by a lock; see the module docstring."""
+
+    shared = True
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._writes = 0
+        self._count_version: tuple[int, int] = (-1, -1)
+        self._count_cache: dict[tuple[str, tuple[str, ...]], int] = {}
+        self._db = sqlite3.connect(
+            str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
+        )
+        self._db.execute("PRAGMA busy_timeout = 30000")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        with self._write() as db:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One immediate transaction: other writers wait (busy_timeout) instead of failing."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._writes += 1
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # --- workflows ---------------------------------------------------------------------------
+
+    def list_workflows(self, search: str, offset: int, limit: int) -> Page:
+        offset = clamp_offset(offset)
+        where = ""
+        params: tuple[str, ...] = ()
+        if search:
+            where, params = " WHERE instr(name_fold, ?) > 0", (fold(search),)
+        with self._lock:
+            total = self._count(where, params)
+            rows = self._db.execute(
+                f"SELECT body FROM workflows{where} ORDER BY created_key, id LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            ).fetchall()
+        return Page([orjson.loads(row[0]) for row in rows], int(total))
+
+    def _count(self, where: str, params: tuple[str, ...]) -> int:
+        """`COUNT(*)` of a list, cached until this or another connection writes.
+
+        `PRAGMA data_version` moves when another connection (another worker) commits; the
+        local counter covers this connection's own writes.
+        """
+        version = (self._db.execute("PRAGMA data_version").fetchone()[0], self._writes)
+        if version != self._count_version:
+            self._count_cache.clear()
+            self._count_version = version
+        key = (where, params)
+        if key not in self._count_cache:
+            if len(self._count_cache) >= COUNT_CACHE_SIZE:
+                self._count_cache.clear()
+            sql = f"SELECT COUNT(*) FROM workflows{where}"
+            self._count_cache[key] = int(self._db.execute(sql, params).fetchone()[0])
+        return self._count_cache[key]
+
+    def get_workflow(self, workflow_id: str) -> JSONDict | None:
+        rows = self._rows("SELECT body FROM workflows WHERE id = ?", (workflow_id,))
+        return orjson.loads(rows[0][0]) if rows else None
+
+    def insert_workflow(self, workflow: JSONDict) -> None:
+        with self._write() as db:
+            self._insert(db, workflow)
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, workflow: JSONDict) -> None:
+        db.execute(
+            "INSERT INTO workflows (id, created_key, name_fold, scheduled, body) VALUES (?, ?, ?, ?, ?)",
+            (
+                workflow["id"],
+                order_key(workflow.get("created_at")),
+                fold(workflow.get("name")),
+                int(is_scheduled(workflow)),
+                orjson.dumps(workflow),
+            ),
+        )
+
+    def replace_workflow(
+        self, workflow_id: str, fields: JSONDict, updated_at: str
+    ) -> JSONDict | None:
+        with self._write() as db:
+            row = db.execute("SELECT body FROM workflows WHERE id = ?", (workflow_id,)).fetchone()
+            if row is None:
+                return None
+            current = orjson.loads(row[0])
+            replaced = {
+                "id": workflow_id,
+                **fields,
+                "created_at": current["created_at"],
+                "updated_at": updated_at,
+            }
+            db.execute(
+                "UPDATE workflows SET name_fold = ?, scheduled = ?, body = ? WHERE id = ?",
+                (
+                    fold(replaced.get("name")),
+                    int(is_scheduled(replaced)),
+                    orjson.dumps(replaced),
+                    workflow_id,
+                ),
+            )
+            return replaced
+
+    def delete_workflow(self, workflow_id: str) -> bool:
+        with self._write() as db:
+            gone = db.execute("DELETE FROM workflows WHERE id = ?", (workflow_id,)).rowcount
+            if gone:
+                db.execute("DELETE FROM executions WHERE workflow_id = ?", (workflow_id,))
+            return bool(gone)
+
+    # --- executions --------------------------------------------------------------------------
+
+    def add_execution(self, execution: JSONDict, fire_key: str | None = None) -> bool:
+        with self._write() as db:
+            return self._add_execution(db, execution, fire_key)
+
+    @staticmethod
+    def _add_execution(db: sqlite3.Connection, execution: JSONDict, fire_key: str | None) -> bool:
+        workflow_id = execution.get("workflow_id")
+        counted = db.execute(
+            "UPDATE workflows SET log_count = log_count + 1 WHERE id = ?", (workflow_id,)
+        ).rowcount
+        if not counted:
+            return False
+        inserted = db.execute(
+            "INSERT OR IGNORE INTO executions (id, workflow_id, started_key, fire_key, body)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                str(execution.get("id")),
+                workflow_id,
+                order_key(execution.get("started_at")),
+                fire_key,
+                orjson.dumps(execution),
+            ),
+        ).rowcount
+        if not inserted:
+            db.execute(
+                "UPDATE workflows SET log_count = log_count - 1 WHERE id = ?", (workflow_id,)
+            )
+        return bool(inserted)
+
+    def list_executions(self, workflow_id: str, offset: int, limit: int) -> Page | None:
+        offset = clamp_offset(offset)
+        with self._lock:
+            row = self._db.execute(
+                "SELECT log_count FROM workflows WHERE id = ?", (workflow_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            rows = self._db.execute(
+                "SELECT body FROM executions WHERE workflow_id = ?"
+                " ORDER BY started_key DESC, seq DESC LIMIT ? OFFSET ?",
+                (workflow_id, limit, offset),
+            ).fetchall()
+        return Page([orjson.loads(r[0]) for r in rows], int(row[0]))
+
+    def scheduled_workflows(self) -> list[JSONDict]:
+        rows = self._rows("SELECT body FROM workflows WHERE scheduled = 1")
+        return [orjson.loads(r[0]) for r in rows]
+
+    # --- credentials, snapshots, meta ----------------------------------------------------------
+
+    def credential_ids(self) -> set[str]:
+        return {r[0] for r in self._rows("SELECT id FROM credentials")}
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            self._db.execute("BEGIN")  # one consistent read
+            try:
+                workflows = self._db.execute(
+                    "SELECT body FROM workflows ORDER BY created_key, id"
+                ).fetchall()
+                executions = self._db.execute(
+                    "SELECT body FROM executions ORDER BY started_key, seq"
+                ).fetchall()
+                credentials = self._db.execute(
+                    "SELECT body FROM credentials ORDER BY rowid"
+                ).fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        return Snapshot(
+            [orjson.loads(r[0]) for r in workflows],
+            [orjson.loads(r[0]) for r in executions],
+            [orjson.loads(r[0]) for r in credentials],
+        )
+
+    def restore(self, snapshot: Snapshot) -> None:
+        with self._write() as db:
+            self._restore(db, snapshot)
+
+    def _restore(self, db: sqlite3.Connection, snapshot: Snapshot) -> None:
+        for table in ("executions", "workflows", "credentials"):
+            db.execute(f"DELETE FROM {table}")
+        for workflow in snapshot.workflows:
+            self._insert(db, workflow)
+        for execution in snapshot.executions:
+            self._add_execution(db, execution, None)
+        db.executemany(
+            "INSERT OR REPLACE INTO credentials (id, body) VALUES (?, ?)",
+            [(str(c.get("id")), orjson.dumps(c)) for c in snapshot.credentials],
+        )
+
+    def restore_once(self, snapshot: Snapshot, marker: str) -> bool:
+        """Seed a new file once, even when several workers start on it at the same moment."""
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM meta WHERE key = ?", (marker,)).fetchone():
+                return False
+            db.execute("INSERT INTO meta (key, value) VALUES (?, '1')", (marker,))
+            self._restore(db, snapshot)
+            return True
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._rows("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

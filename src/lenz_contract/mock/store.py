@@ -1,0 +1,292 @@
+"""Where the mock keeps its workflows, executions and credentials: the `Store` protocol and the
+in-memory store.
+
+Orders are the ones CONTRACT-DECISIONS.md fixes: workflows by `created_at` then `id`, a
+workflow's executions newest first. Both stores keep those orders as they write, so a page costs
+O(page) (plus one pass over the names when searching), never a sort per request: the benchmark
+holds 100,000 workflows and 1,000,000 executions.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left, insort
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .clock import format_timestamp, parse_timestamp
+
+JSONDict = dict[str, Any]
+SEARCH_CACHE_SIZE = 32
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and how many items the whole (filtered) list has."""
+
+    items: list[JSONDict]
+    total: int
+
+
+@dataclass
+class Snapshot:
+    """The whole state of the mock, as `/__mock/state` exports and imports it."""
+
+    workflows: list[JSONDict] = field(default_factory=list)
+    executions: list[JSONDict] = field(default_factory=list)
+    credentials: list[JSONDict] = field(default_factory=list)
+
+
+class Store(Protocol):
+    """What the mock needs from its storage; every method is atomic on its own."""
+
+    shared: bool
+    """True when other processes may write the same state (the clock must then be re-read)."""
+
+    def list_workflows(self, search: str, offset: int, limit: int) -> Page: ...
+
+    def get_workflow(self, workflow_id: str) -> JSONDict | None: ...
+
+    def insert_workflow(self, workflow: JSONDict) -> None: ...
+
+    def replace_workflow(
+        self, workflow_id: str, fields: JSONDict, updated_at: str
+    ) -> JSONDict | None:
+        """Full replacement keeping `id` and `created_at`; None when the id is unknown."""
+        ...
+
+    def delete_workflow(self, workflow_id: str) -> bool:
+        """Remove the workflow and its executions; False when the id is unknown."""
+        ...
+
+    def add_execution(self, execution: JSONDict, fire_key: str | None = None) -> bool:
+        """Record a run; False when its workflow is gone or `fire_key` was already recorded."""
+        ...
+
+    def list_executions(self, workflow_id: str, offset: int, limit: int) -> Page | None:
+        """A page of the workflow's runs, newest first; None when the workflow is unknown."""
+        ...
+
+    def scheduled_workflows(self) -> list[JSONDict]:
+        """Active workflows with a `schedule` trigger (the scheduler's work list)."""
+        ...
+
+    def credential_ids(self) -> set[str]: ...
+
+    def snapshot(self) -> Snapshot: ...
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Replace the whole state at once (the snapshot is already validated)."""
+        ...
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def order_key(timestamp: Any) -> str:
+    """A sortable UTC form of an RFC 3339 timestamp (seed data may carry offsets)."""
+    if isinstance(timestamp, str):
+        try:
+            parsed = parse_timestamp(timestamp)
+        except ValueError:
+            return timestamp
+        return format_timestamp(parsed)[:-1] + f".{parsed.microsecond:06d}Z"
+    return ""
+
+
+def fold(name: Any) -> str:
+    """The form of a name that case-insensitive search compares."""
+    return name.casefold() if isinstance(name, str) else ""
+
+
+def is_scheduled(workflow: JSONDict) -> bool:
+    trigger = workflow.get("trigger_node")
+    return (
+        workflow.get("is_active") is True
+        and isinstance(trigger, dict)
+        and trigger.get("type") == "schedule"
+    )
+
+
+def clamp_offset(offset: int) -> int:
+    """Page offsets from a huge `page` stay representable (SQLite needs 64-bit)."""
+    return min(max(offset, 0), 2**62)
+
+
+class MemoryStore:
+    """Dicts and sorted lists behind one lock (the scheduler and tests may use other threads)."""
+
+    shared = False
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._workflows: dict[str, JSONDict] = {}
+        self._order: list[tuple[str, str]] = []  # (created key, id), kept sorted
+        self._folded: list[str] = []  # folded names, parallel to _order
+        self._logs: dict[str, list[tuple[str, int, JSONDict]]] = {}  # oldest first
+        self._fire_keys: set[str] = set()
+        self._seq = 0
+        self._credentials: list[JSONDict] = []
+        self._meta: dict[str, str] = {}
+        self._search_cache: OrderedDict[str, list[int]] = OrderedDict()
+
+    # --- workflows ---------------------------------------------------------------------------
+
+    def list_workflows(self, search: str, offset: int, limit: int) -> Page:
+        offset = clamp_offset(offset)
+        with self._lock:
+            if search:
+                hits = self._search(fold(search))
+                chosen = hits[offset : offset + limit]
+                ids = [self._order[i][1] for i in chosen]
+                total = len(hits)
+            else:
+                ids = [entry[1] for entry in self._order[offset : offset + limit]]
+                total = len(self._order)
+            return Page([self._workflows[i] for i in ids], total)
+
+    def _search(self, needle: str) -> list[int]:
+        """Positions of the names holding `needle`; one scan per needle until the next write.
+
+        A frontend pages through (and polls) the same search: the scan of 100,000 names is
+        paid once, every later page is O(page).
+        """
+        hits = self._search_cache.get(needle)
+        if hits is None:
+            hits = [i for i, name in enumerate(self._folded) if needle in name]
+            self._search_cache[needle] = hits
+            if len(self._search_cache) > SEARCH_CACHE_SIZE:
+                self._search_cache.popitem(last=False)
+        else:
+            self._search_cache.move_to_end(needle)
+        return hits
+
+    def get_workflow(self, workflow_id: str) -> JSONDict | None:
+        return self._workflows.get(workflow_id)
+
+    def insert_workflow(self, workflow: JSONDict) -> None:
+        with self._lock:
+            self._insert(workflow)
+
+    def replace_workflow(
+        self, workflow_id: str, fields: JSONDict, updated_at: str
+    ) -> JSONDict | None:
+        with self._lock:
+            current = self._workflows.get(workflow_id)
+            if current is None:
+                return None
+            replaced = {
+                "id": workflow_id,
+                **fields,
+                "created_at": current["created_at"],
+                "updated_at": updated_at,
+            }
+            index = self._index_of(current)
+            self._folded[index] = fold(replaced.get("name"))
+            self._search_cache.clear()
+            self._workflows[workflow_id] = replaced
+            return replaced
+
+    def delete_workflow(self, workflow_id: str) -> bool:
+        with self._lock:
+            current = self._workflows.pop(workflow_id, None)
+            if current is None:
+                return False
+            index = self._index_of(current)
+            del self._order[index]
+            del self._folded[index]
+            self._search_cache.clear()
+            self._logs.pop(workflow_id, None)
+            return True
+
+    def _insert(self, workflow: JSONDict) -> None:
+        key = (order_key(workflow.get("created_at")), workflow["id"])
+        index = bisect_left(self._order, key)
+        self._order.insert(index, key)
+        self._folded.insert(index, fold(workflow.get("name")))
+        self._workflows[workflow["id"]] = workflow
+        self._search_cache.clear()
+
+    def _index_of(self, workflow: JSONDict) -> int:
+        return bisect_left(self._order, (order_key(workflow.get("created_at")), workflow["id"]))
+
+    # --- executions --------------------------------------------------------------------------
+
+    def add_execution(self, execution: JSONDict, fire_key: str | None = None) -> bool:
+        with self._lock:
+            workflow_id = execution.get("workflow_id")
+            if not isinstance(workflow_id, str) or workflow_id not in self._workflows:
+                return False
+            if fire_key is not None:
+                if fire_key in self._fire_keys:
+                    return False
+                self._fire_keys.add(fire_key)
+            self._append(workflow_id, execution)
+            return True
+
+    def _append(self, workflow_id: str, execution: JSONDict) -> None:
+        self._seq += 1
+        entry = (order_key(execution.get("started_at")), self._seq, execution)
+        runs = self._logs.setdefault(workflow_id, [])
+        if not runs or runs[-1][:2] <= entry[:2]:
+            runs.append(entry)  # the usual case: runs arrive in time order
+        else:
+            insort(runs, entry, key=lambda e: e[:2])
+
+    def list_executions(self, workflow_id: str, offset: int, limit: int) -> Page | None:
+        offset = clamp_offset(offset)
+        with self._lock:
+            if workflow_id not in self._workflows:
+                return None
+            runs = self._logs.get(workflow_id, [])
+            end = len(runs) - offset
+            if end <= 0:
+                return Page([], len(runs))
+            chosen = runs[max(0, end - limit) : end]
+            return Page([entry[2] for entry in reversed(chosen)], len(runs))
+
+    def scheduled_workflows(self) -> list[JSONDict]:
+        with self._lock:
+            return [w for w in self._workflows.values() if is_scheduled(w)]
+
+    # --- credentials, snapshots, meta ----------------------------------------------------------
+
+    def credential_ids(self) -> set[str]:
+        return {c["id"] for c in self._credentials if isinstance(c.get("id"), str)}
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            workflows = [self._workflows[entry[1]] for entry in self._order]
+            executions = [
+                entry[2]
+                for entry in sorted(
+                    (e for runs in self._logs.values() for e in runs), key=lambda e: e[:2]
+                )
+            ]
+            return Snapshot(workflows, executions, list(self._credentials))
+
+    def restore(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._workflows.clear()
+            self._order.clear()
+            self._folded.clear()
+            self._logs.clear()
+            self._fire_keys.clear()
+            for workflow in snapshot.workflows:
+                self._insert(workflow)
+            for execution in snapshot.executions:
+                self._append(execution["workflow_id"], execution)
+            self._credentials = list(snapshot.credentials)
+
+    def get_meta(self, key: str) -> str | None:
+        return self._meta.get(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._meta[key] = value
+
+    def close(self) -> None:
+        pass

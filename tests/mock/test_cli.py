@@ -1,0 +1,149 @@
+"""The real `lenz-contract mock` command as a subprocess: startup banner, Ctrl-C, `--state`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ..conftest import load_fixture
+from ..support.live import free_port
+from .conftest import AUTH
+
+CREATE = load_fixture("docs/createWorkflow.request.json")
+
+
+@contextmanager
+def mock_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lenz_contract", "mock", "--port", str(port), "--self-check", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"the mock exited early: {proc.communicate()}")
+            try:
+                httpx.get(f"{base_url}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield proc, base_url
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def stop(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    return proc.returncode, out, err
+
+
+def test_cli_serves_prints_its_banner_and_stops_cleanly_on_ctrl_c() -> None:
+    with mock_process("--token", "secret=user-x", "--token", "plain") as (proc, base_url):
+        answer = httpx.get(f"{base_url}/api/workflows", headers={"Authorization": "Bearer secret"})
+        assert answer.status_code == 200
+        assert httpx.get(f"{base_url}/api/workflows", headers=AUTH).status_code == 401
+        run = httpx.post(
+            f"{base_url}/api/workflows/wf-uuid-001/execute",
+            headers={"Authorization": "Bearer plain"},
+        )
+        assert run.json()["data"]["triggered_by"] == "user-alfin"
+        code, out, err = stop(proc)
+    assert code == 0, err
+    assert f"listening on {base_url}" in out
+    assert "Bearer secret   (user user-x)" in out and "Bearer plain" in out
+    assert f"{base_url}/docs" in out
+    assert "Traceback" not in err
+
+
+def test_cli_refuses_bad_options() -> None:
+    for args in (["--token", "a b"], ["--workers", "2"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "lenz_contract", "mock", *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert done.returncode == 2, done
+
+
+def test_state_file_survives_a_restart_and_kill_9(tmp_path: Path) -> None:
+    state = tmp_path / "mock.sqlite"
+    with mock_process("--state", str(state)) as (proc, base_url):
+        created = httpx.post(f"{base_url}/api/workflows", json=CREATE, headers=AUTH).json()["data"]
+        httpx.delete(f"{base_url}/api/workflows/wf-uuid-001", headers=AUTH)
+        httpx.post(f"{base_url}/__mock/clock", json={"advance": 3600})
+        code, _, err = stop(proc)
+        assert code == 0, err
+    with mock_process("--state", str(state)) as (proc, base_url):
+        listed = httpx.get(f"{base_url}/api/workflows", headers=AUTH).json()
+        assert [w["id"] for w in listed["data"]] == [created["id"]]  # kept, not re-seeded
+        clock = httpx.get(f"{base_url}/__mock/clock").json()
+        assert clock["offset_seconds"] >= 3600  # the clock is part of the state
+        acknowledged = [
+            httpx.post(
+                f"{base_url}/api/workflows", json={**CREATE, "name": f"acked {i}"}, headers=AUTH
+            )
+            for i in range(5)
+        ]
+        assert all(a.status_code == 201 for a in acknowledged)
+        httpx.post(f"{base_url}/api/workflows/{created['id']}/execute", headers=AUTH)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    with mock_process("--state", str(state)) as (proc, base_url):
+        names = [
+            w["name"] for w in httpx.get(f"{base_url}/api/workflows", headers=AUTH).json()["data"]
+        ]
+        assert names[1:] == [f"acked {i}" for i in range(5)]
+        logs = httpx.get(f"{base_url}/api/workflows/{created['id']}/logs", headers=AUTH).json()
+        assert logs["total_data"] == 1
+        assert stop(proc)[0] == 0
+
+
+@pytest.mark.slow
+def test_two_workers_share_a_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "shared.sqlite"
+    with mock_process("--state", str(state), "--workers", "2") as (proc, base_url):
+        with httpx.Client(
+            base_url=base_url, headers=AUTH
+        ) as client:  # new connections spread over workers
+            ids = []
+            for i in range(20):
+                with httpx.Client(base_url=base_url, headers=AUTH) as one:
+                    ids.append(
+                        one.post("/api/workflows", json={**CREATE, "name": f"w{i}"}).json()["data"][
+                            "id"
+                        ]
+                    )
+            for workflow_id in ids:
+                with httpx.Client(base_url=base_url, headers=AUTH) as one:
+                    assert one.get(f"/api/workflows/{workflow_id}").status_code == 200
+            assert client.get("/api/workflows?search=w&limit=100").json()["total_data"] >= 20
+            fired = client.post("/__mock/clock", json={"advance": 86400}).json()["schedules"][
+                "fired"
+            ]
+            assert len(fired) == 21
+            time.sleep(2.5)  # both workers' background schedulers tick; the fire is recorded once
+            logs = client.get("/api/workflows/wf-uuid-001/logs").json()
+            scheduled = [r for r in logs["data"] if r["started_at"] == fired[0]["fire_time"]]
+            assert len(scheduled) == 1
+        assert stop(proc)[0] == 0
+    assert json.loads(json.dumps(ids))

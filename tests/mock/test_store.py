@@ -1,0 +1,171 @@
+"""Both stores keep the documented orders and never lose or duplicate a write."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lenz_contract.mock.sqlite_store import SqliteStore
+from lenz_contract.mock.store import MemoryStore, Snapshot, Store
+
+
+def workflow(workflow_id: str, name: str, created_at: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": workflow_id,
+        "name": name,
+        "is_active": True,
+        "trigger_node": {"type": "schedule", "config": {"cron": "0 0 7 * * *"}},
+        "nodes": [],
+        "created_at": created_at,
+        "updated_at": None,
+        **extra,
+    }
+
+
+def execution(execution_id: str, workflow_id: str, started_at: str) -> dict[str, Any]:
+    return {
+        "id": execution_id,
+        "workflow_id": workflow_id,
+        "trigger_type": "manual",
+        "status": "success",
+        "started_at": started_at,
+        "finished_at": started_at,
+        "node_results": [],
+        "error": None,
+        "triggered_by": "user-alfin",
+    }
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    made: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.sqlite")
+    yield made
+    made.close()
+
+
+def test_list_orders_by_created_at_then_id_and_pages(store: Store) -> None:
+    store.insert_workflow(workflow("b", "Beta", "2025-01-02T00:00:00Z"))
+    store.insert_workflow(workflow("a", "Alpha", "2025-01-02T00:00:00Z"))
+    store.insert_workflow(workflow("c", "Gamma", "2025-01-01T00:00:00Z"))
+    store.insert_workflow(workflow("d", "Delta", "2025-01-02T07:00:00+07:00"))  # = 00:00Z
+    page = store.list_workflows("", 0, 10)
+    assert [w["id"] for w in page.items] == ["c", "a", "b", "d"]
+    assert page.total == 4
+    assert [w["id"] for w in store.list_workflows("", 2, 2).items] == ["b", "d"]
+    assert store.list_workflows("", 10, 2).items == []
+
+
+def test_search_is_case_insensitive_and_partial(store: Store) -> None:
+    store.insert_workflow(workflow("1", "Laporan Harian FR", "2025-01-01T00:00:00Z"))
+    store.insert_workflow(workflow("2", "Ekspor LAPORAN", "2025-01-02T00:00:00Z"))
+    store.insert_workflow(workflow("3", "Other", "2025-01-03T00:00:00Z"))
+    found = store.list_workflows("laPORan", 0, 10)
+    assert [w["id"] for w in found.items] == ["1", "2"]
+    assert found.total == 2
+    assert store.list_workflows("laporan", 1, 1).items[0]["id"] == "2"
+    assert store.list_workflows("nothing", 0, 10).total == 0
+
+
+def test_replace_keeps_id_and_created_at(store: Store) -> None:
+    store.insert_workflow(workflow("w", "Old", "2025-01-01T00:00:00Z", description="x"))
+    replaced = store.replace_workflow(
+        "w",
+        {"name": "New", "is_active": False, "trigger_node": {"type": "manual"}, "nodes": []},
+        "2025-02-01T00:00:00Z",
+    )
+    assert replaced is not None
+    assert replaced["created_at"] == "2025-01-01T00:00:00Z"
+    assert replaced["updated_at"] == "2025-02-01T00:00:00Z"
+    assert "description" not in replaced
+    assert store.get_workflow("w") == replaced
+    assert store.list_workflows("new", 0, 10).total == 1
+    assert store.list_workflows("old", 0, 10).total == 0
+    assert store.scheduled_workflows() == []
+    assert store.replace_workflow("nope", {}, "2025-02-01T00:00:00Z") is None
+
+
+def test_logs_newest_first_and_delete_cascades(store: Store) -> None:
+    store.insert_workflow(workflow("w", "W", "2025-01-01T00:00:00Z"))
+    for index, started in enumerate(
+        ["2025-01-01T01:00:00Z", "2025-01-01T03:00:00Z", "2025-01-01T02:00:00Z"]
+    ):
+        assert store.add_execution(execution(f"e{index}", "w", started))
+    page = store.list_executions("w", 0, 2)
+    assert page is not None
+    assert [e["id"] for e in page.items] == ["e1", "e2"]
+    assert page.total == 3
+    assert [e["id"] for e in store.list_executions("w", 2, 2).items] == ["e0"]  # type: ignore[union-attr]
+    assert store.list_executions("missing", 0, 10) is None
+    assert store.add_execution(execution("x", "missing", "2025-01-01T00:00:00Z")) is False
+    assert store.delete_workflow("w")
+    assert store.get_workflow("w") is None
+    assert store.list_executions("w", 0, 10) is None
+    assert store.delete_workflow("w") is False
+
+
+def test_a_fire_is_recorded_once(store: Store) -> None:
+    store.insert_workflow(workflow("w", "W", "2025-01-01T00:00:00Z"))
+    assert store.add_execution(execution("e1", "w", "2025-01-02T07:00:00Z"), fire_key="w@1")
+    assert not store.add_execution(execution("e2", "w", "2025-01-02T07:00:00Z"), fire_key="w@1")
+    assert store.list_executions("w", 0, 10).total == 1  # type: ignore[union-attr]
+
+
+def test_snapshot_round_trip(store: Store) -> None:
+    snapshot = Snapshot(
+        [workflow("w", "W", "2025-01-01T00:00:00Z")],
+        [execution("e", "w", "2025-01-01T01:00:00Z")],
+        [{"id": "cred-1", "type": "telegram"}],
+    )
+    store.restore(snapshot)
+    assert store.snapshot() == snapshot
+    assert store.credential_ids() == {"cred-1"}
+    store.restore(Snapshot())
+    assert store.snapshot() == Snapshot()
+
+
+def test_concurrent_writers_lose_nothing(store: Store) -> None:
+    def create(start: int) -> None:
+        for index in range(start, start + 50):
+            store.insert_workflow(workflow(f"w{index:04d}", f"n{index}", "2025-01-01T00:00:00Z"))
+
+    threads = [threading.Thread(target=create, args=(n * 50,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    page = store.list_workflows("", 0, 1000)
+    assert page.total == 400
+    assert len({w["id"] for w in page.items}) == 400
+
+
+def test_sqlite_state_is_shared_between_connections(tmp_path: Path) -> None:
+    first, second = SqliteStore(tmp_path / "s.sqlite"), SqliteStore(tmp_path / "s.sqlite")
+    first.insert_workflow(workflow("w", "W", "2025-01-01T00:00:00Z"))
+    assert second.get_workflow("w") is not None
+    assert first.list_workflows("", 0, 10).total == 1
+    second.insert_workflow(workflow("v", "V", "2025-01-01T00:00:00Z"))  # another worker writes
+    assert first.list_workflows("", 0, 10).total == 2
+    assert first.add_execution(execution("e", "w", "2025-01-01T00:00:00Z"), fire_key="k")
+    assert not second.add_execution(execution("e2", "w", "2025-01-01T00:00:00Z"), fire_key="k")
+    assert second.restore_once(Snapshot(), "init") is True
+    assert (
+        first.restore_once(Snapshot([workflow("z", "Z", "2025-01-01T00:00:00Z")]), "init") is False
+    )
+    first.close()
+    second.close()
+
+
+def test_a_repeated_search_sees_every_write(store: Store) -> None:
+    store.insert_workflow(workflow("1", "Laporan", "2025-01-01T00:00:00Z"))
+    assert store.list_workflows("lapor", 0, 10).total == 1
+    store.insert_workflow(workflow("2", "Laporan 2", "2025-01-02T00:00:00Z"))
+    assert store.list_workflows("lapor", 0, 10).total == 2
+    store.replace_workflow("1", {"name": "Other"}, "2025-01-03T00:00:00Z")
+    assert [w["id"] for w in store.list_workflows("lapor", 0, 10).items] == ["2"]
+    store.delete_workflow("2")
+    assert store.list_workflows("lapor", 0, 10).total == 0
+    assert store.list_workflows("", 0, 10).total == 1
