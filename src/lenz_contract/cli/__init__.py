@@ -14,6 +14,7 @@ from .spec_cmd import spec_group
 @click.version_option(__version__, prog_name="lenz-contract")
 @click.pass_context
 def main(ctx: click.Context) -> None:
+    """The Lenz Workflows API contract: spec, mock server, conformance suite and proxy.
 
     Defaults come from `lenz-contract.toml` or `[tool.lenz-contract]` in pyproject.toml, then
     environment variables (LENZ_<COMMAND>_<OPTION>, LENZ_BASE_URL, LENZ_TOKEN), then flags.
