@@ -27,15 +27,21 @@ def _run(tmp_path: Path, args: list[str], env: dict[str, str] | None = None) -> 
     return result.exit_code, result.output
 
 
-def test_config_file_sets_a_default(tmp_path: Path, broken_spec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_file_sets_a_default(
+    tmp_path: Path, broken_spec: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "lenz-contract.toml").write_text(f'[spec.examples]\nspec = "{broken_spec}"\n')
     monkeypatch.chdir(tmp_path)
     code, output = _run(tmp_path, ["spec", "examples"])
     assert code == 1 and "body.name" in output
 
 
-def test_pyproject_table_is_read(tmp_path: Path, broken_spec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "pyproject.toml").write_text(f'[tool.lenz-contract.spec.examples]\nspec = "{broken_spec}"\n')
+def test_pyproject_table_is_read(
+    tmp_path: Path, broken_spec: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.lenz-contract.spec.examples]\nspec = "{broken_spec}"\n'
+    )
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path / "sub")  # found from a subfolder too
     code, output = _run(tmp_path, ["spec", "examples"])
@@ -52,21 +58,27 @@ def test_environment_beats_config_and_flag_beats_environment(
     assert _run(tmp_path, ["spec", "examples", "--spec", str(broken_spec)], env)[0] == 1
 
 
-def test_unknown_option_in_config_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_option_in_config_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "lenz-contract.toml").write_text('[spec.examples]\nspek = "x"\n')
     monkeypatch.chdir(tmp_path)
     code, output = _run(tmp_path, ["spec", "examples"])
     assert code == 2 and "[spec.examples] has no option 'spek'" in output
 
 
-def test_unknown_command_in_config_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_command_in_config_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "lenz-contract.toml").write_text("[mokc]\nport = 1\n")
     monkeypatch.chdir(tmp_path)
     code, output = _run(tmp_path, ["spec", "path"])
     assert code == 2 and "[mokc] is not a lenz-contract command" in output
 
 
-def test_invalid_toml_is_a_usage_error_naming_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_toml_is_a_usage_error_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "lenz-contract.toml").write_text("[spec\n")
     monkeypatch.chdir(tmp_path)
     code, output = _run(tmp_path, ["spec", "path"])
@@ -74,12 +86,16 @@ def test_invalid_toml_is_a_usage_error_naming_the_file(tmp_path: Path, monkeypat
 
 
 def test_explicit_config_path_must_exist(tmp_path: Path) -> None:
-    code, output = _run(tmp_path, ["spec", "path"], {"LENZ_CONTRACT_CONFIG": str(tmp_path / "nope.toml")})
+    code, output = _run(
+        tmp_path, ["spec", "path"], {"LENZ_CONTRACT_CONFIG": str(tmp_path / "nope.toml")}
+    )
     assert code == 2 and "no such file" in output
 
 
 def test_version_and_completion() -> None:
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("lenz-contract, version ")
-    completion = CliRunner().invoke(main, [], env={"_LENZ_CONTRACT_COMPLETE": "bash_source"}, prog_name="lenz-contract")
+    completion = CliRunner().invoke(
+        main, [], env={"_LENZ_CONTRACT_COMPLETE": "bash_source"}, prog_name="lenz-contract"
+    )
     assert "_lenz_contract_completion" in completion.output

@@ -19,7 +19,9 @@ from lenz_contract.mock import create_app
 from ..support.live import serve
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = Path(os.environ.get("LENZ_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+ARTIFACTS = Path(
+    os.environ.get("LENZ_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+)
 # Chromium as root in a closed network: no sandbox, no background traffic to the outside.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -55,10 +57,14 @@ def test_docs_page_try_it_out_reaches_the_mock() -> None:
             operation.locator(".opblock-summary").click()
             operation.locator("button.try-out__btn").click()
             operation.locator("button.execute").click()
-            status_cell = operation.locator(".live-responses-table tbody .response-col_status").first
+            status_cell = operation.locator(
+                ".live-responses-table tbody .response-col_status"
+            ).first
             status_cell.wait_for(timeout=20_000)
             status = status_cell.inner_text().strip()
-            body = operation.locator(".live-responses-table tbody .response-col_description pre").first.inner_text()
+            body = operation.locator(
+                ".live-responses-table tbody .response-col_description pre"
+            ).first.inner_text()
             page.screenshot(path=str(ARTIFACTS / "docs-page-try-it-out.png"), full_page=True)
         finally:
             browser.close()

@@ -59,5 +59,7 @@ def test_generated_types_are_usable(compiled_journey: Path) -> None:
 def test_typed_client_runs_the_frontend_journey_against_the_mock(compiled_journey: Path) -> None:
     assert NODE
     with serve(create_app(self_check=True)) as base_url:
-        done = _run([NODE, str(compiled_journey)], LENZ_BASE_URL=base_url, LENZ_TOKEN="lenz-mock-token")
+        done = _run(
+            [NODE, str(compiled_journey)], LENZ_BASE_URL=base_url, LENZ_TOKEN="lenz-mock-token"
+        )
     assert "journey ok:" in done.stdout

@@ -10,7 +10,9 @@ from .mock_cmd import mock_command
 from .spec_cmd import spec_group
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": ENV_PREFIX})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": ENV_PREFIX}
+)
 @click.version_option(__version__, prog_name="lenz-contract")
 @click.pass_context
 def main(ctx: click.Context) -> None:

@@ -62,7 +62,9 @@ def _options(path: Path, command: str, section: Any) -> Any:
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [{command}] must be a table of options, found {section!r}")
     return {
-        key.replace("-", "_"): (_options(path, f"{command}.{key}", value) if isinstance(value, dict) else value)
+        key.replace("-", "_"): (
+            _options(path, f"{command}.{key}", value) if isinstance(value, dict) else value
+        )
         for key, value in section.items()
     }
 
@@ -87,7 +89,9 @@ def check_known_options(ctx: click.Context, default_map: dict[str, Any]) -> None
         _check_section(ctx, command, section, name)
 
 
-def _check_section(ctx: click.Context, command: click.Command, section: dict[str, Any], where: str) -> None:
+def _check_section(
+    ctx: click.Context, command: click.Command, section: dict[str, Any], where: str
+) -> None:
     if isinstance(command, click.Group):
         for sub_name, sub_section in section.items():
             sub = command.get_command(ctx, sub_name)
@@ -102,4 +106,6 @@ def _check_section(ctx: click.Context, command: click.Command, section: dict[str
     for key in section:
         if key not in options:
             known = ", ".join(sorted(o.replace("_", "-") for o in options if o))
-            raise ConfigError(f"config: [{where}] has no option {key.replace('_', '-')!r} (known: {known})")
+            raise ConfigError(
+                f"config: [{where}] has no option {key.replace('_', '-')!r} (known: {known})"
+            )
