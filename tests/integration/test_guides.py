@@ -67,7 +67,9 @@ def run_guide(
     guide: Path, env: dict[str, str], cwd: Path
 ) -> list[tuple[str, list[str], list[str]]]:
     steps = sessions(guide.read_text(encoding="utf-8"))
-    script = "set -o pipefail\n" + "".join(f"echo {MARK}\n{command}\n" for command, _ in steps)
+    script = "exec 2>&1\nset -o pipefail\n" + "".join(
+        f"echo {MARK}\n{command}\n" for command, _ in steps
+    )
     done = subprocess.run(
         ["bash", "-c", script], capture_output=True, text=True, env=env, cwd=cwd, timeout=300
     )
@@ -80,7 +82,7 @@ def run_guide(
 
 
 def test_there_is_a_guide_per_user() -> None:
-    assert {g.stem for g in GUIDES} >= {"frontend-developer"}
+    assert {g.stem for g in GUIDES} >= {"frontend-developer", "qa-engineer", "ci-owner"}
 
 
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda g: g.stem)

@@ -6,6 +6,7 @@ import click
 
 from .. import __version__
 from .config import ENV_PREFIX, check_known_options, find_config, load_default_map
+from .conform_cmd import conform_command
 from .mock_cmd import mock_command
 from .proxy_cmd import proxy_group
 from .spec_cmd import spec_group
@@ -30,3 +31,4 @@ def main(ctx: click.Context) -> None:
 main.add_command(spec_group)
 main.add_command(mock_command)
 main.add_command(proxy_group)
+main.add_command(conform_command)

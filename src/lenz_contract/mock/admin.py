@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..spec import FieldError
 from ..spec.requests import parse_json_body
 from .clock import format_timestamp, parse_timestamp
-from .config import MAX_IMPORT_BYTES
+from .config import MAX_IMPORT_BYTES, is_ip_address, is_loopback
 from .dispatcher import BodyTooLarge, dump_json, read_body, send_json
 from .errors import error_body, one_error
 from .faults import Failure
@@ -44,14 +44,27 @@ def bad_request(errors: list[FieldError]) -> JSONAnswer:
 
 
 class AdminGuard:
-    """403 for every admin path unless the admin API is allowed (loopback or `--admin`)."""
+    """403 for every admin path unless the admin API is allowed (loopback or `--admin`).
+
+    Without `--admin`, both must be loopback: the configured host and the local address the
+    connection arrived on (an app whose config says 127.0.0.1 may still be served on 0.0.0.0,
+    e.g. by `uvicorn --factory`; a request through a network interface is then refused).
+    """
 
     def __init__(self, app: ASGIApp, state: MockState) -> None:
         self.app = app
         self.state = state
 
+    def allowed(self, scope: Scope) -> bool:
+        config = self.state.config
+        if config.admin:
+            return True
+        server = scope.get("server")
+        local = str(server[0]) if server else ""
+        return config.admin_allowed and (is_loopback(local) or not is_ip_address(local))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not self.state.config.admin_allowed:
+        if scope["type"] == "http" and not self.allowed(scope):
             reason = "the admin API is open only on a loopback address or with --admin"
             await send_json(send, 403, one_error("admin", reason))
             return

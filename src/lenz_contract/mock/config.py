@@ -53,3 +53,12 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def is_ip_address(host: str) -> bool:
+    """An IP literal (an ASGI server's local address); False for names like `testserver`."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 JSON_HEADER = (b"content-type", b"application/json")
+MOCK_HEADER = (b"x-lenz-mock", b"lenz-contract")
+"""Says "this is the mock" on every API answer: the conformance suite then runs its execution
+checks without `--allow-execute` (executing on a mock harms no one)."""
 SERVER_ERROR = 500
 
 
@@ -179,9 +182,14 @@ class ApiDispatcher:
             except BodyTooLarge:
                 body = one_error("body", f"is larger than {limit} bytes")
                 return 413, body, [], body_errors(body), True
+        try:
+            query = _query_pairs(scope)
+        except UnicodeDecodeError:
+            body = one_error("query", "is not UTF-8 text (percent-encoded bytes must spell UTF-8)")
+            return 400, body, [], body_errors(body), True
         verdict = plan.requests.validate(
             path_params=params,
-            query=_query_pairs(scope),
+            query=query,
             content_type=content_type,
             body=raw_body,
         )
@@ -225,7 +233,7 @@ class ApiDispatcher:
         errors: list[FieldError],
         headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
-        await send_json(send, status, body, headers)
+        await send_json(send, status, body, [MOCK_HEADER, *(headers or [])])
         self.state.recorder.record(
             scope, operation_id=op_id, status=status, errors=errors, started=started
         )
@@ -243,11 +251,11 @@ def body_errors(body: Any) -> list[FieldError]:
 
 
 def _query_pairs(scope: Scope) -> list[tuple[str, str]]:
+    """The decoded query; raises UnicodeDecodeError when it is not UTF-8 (a 400, not a guess)."""
     raw: bytes = scope.get("query_string", b"")
     if not raw:
         return []
-    text = raw.decode("utf-8", "replace")
-    return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace")
+    return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
 
 
 def _route_path(scope: Scope) -> str:

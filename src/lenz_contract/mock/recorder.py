@@ -14,13 +14,17 @@ from typing import Any
 from ..spec import FieldError
 
 REDACTED = "[redacted]"
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
 def redact_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Credentials out: the credential headers, and any header carrying a bearer token."""
     out: dict[str, str] = {}
     for name, value in raw:
         key = name.decode("latin-1").lower()
-        out[key] = REDACTED if key in ("authorization", "cookie") else value.decode("latin-1")
+        text = value.decode("latin-1")
+        secret = key in SECRET_HEADERS or text.lstrip()[:7].lower() == "bearer "
+        out[key] = REDACTED if secret else text
     return out
 
 

@@ -37,14 +37,26 @@ def seed_dir(fixtures: Path) -> Path:
 
 
 def read_seed(spec: Spec, fixtures: Path) -> Snapshot:
-    """The seed state in `fixtures` (missing files are empty lists); raises `SnapshotError`."""
+    """The seed state in `fixtures` (missing files are empty lists); raises `SnapshotError`.
+
+    Nothing outside the folder is read: a seed file (or `seed/`) that is a symlink resolving
+    outside it, or that is not a regular file (a FIFO would block startup), is refused.
+    """
     folder = seed_dir(fixtures)
+    root = fixtures.resolve()
     data: dict[str, Any] = {}
     for key, name in SEED_FILES.items():
         path = folder / name
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             data[key] = []
             continue
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop
+            resolved = root
+        if not resolved.is_relative_to(root) or not resolved.is_file():
+            reason = "resolves outside the fixtures folder or is not a regular file (refused)"
+            raise SnapshotError([FieldError(str(path), reason)])
         try:
             data[key] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -420,6 +420,11 @@ class LenzServer:
         }
 
 
+async def _not_found(request: Request, exc: Exception) -> Response:
+    body = json.dumps({"ok": False, "message": "invalid request"}).encode()
+    return Response(body, status_code=404, media_type="application/json")
+
+
 def make_app(
     *,
     breaks: Iterable[str] = (),
@@ -433,7 +438,9 @@ def make_app(
     records every request; `app.state.workflows` and `app.state.executions` hold the data.
     """
     server = LenzServer(breaks, tokens, seed or [])
-    app = Starlette(routes=[Route("/{path:path}", server)])
+    # The catch-all route cannot match a path with an encoded newline (`/api/workflows/a%0Ab`);
+    # such a path names no workflow either, so it gets the JSON 404 every unknown id gets.
+    app = Starlette(routes=[Route("/{path:path}", server)], exception_handlers={404: _not_found})
     app.state.server = server
     app.state.request_log = server.request_log
     app.state.workflows = server.workflows

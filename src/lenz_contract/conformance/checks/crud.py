@@ -1,0 +1,311 @@
+"""CRUD round trip: what is created reads back, updates persist, deletes delete.
+
+Each fixture creates its own run-named, inactive workflow; the checks read what the answers
+said. Timestamps are compared as instants (RFC 3339), not as strings.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..client import Reply
+from ..context import Profile, Source
+from . import CheckRun, lenz_check
+
+CREATE, GET, UPDATE, DELETE = "createWorkflow", "getWorkflow", "updateWorkflow", "deleteWorkflow"
+EXECUTE, LOGS, LIST = "executeWorkflow", "listWorkflowLogs", "listWorkflows"
+WORKFLOW = "#/components/schemas/Workflow"
+
+
+def instant(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+# -- fixtures --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Created:
+    body: dict[str, Any]
+    created: Reply
+    read: Reply
+    workflow_id: str
+
+
+def created(run: CheckRun) -> Created:
+    def build(run: CheckRun) -> Created:
+        name = run.unique("crud")
+        reply, data = run.create(name)
+        return Created(run.workflow_body(name), reply, run.client.get(data["id"]), data["id"])
+
+    return run.shared("crud.created", build)
+
+
+@dataclass(frozen=True)
+class Updated:
+    body: dict[str, Any]  # the update sent
+    created: Reply
+    updated: Reply
+    read: Reply  # GET after the update
+    workflow_id: str
+
+
+def updated(run: CheckRun) -> Updated:
+    def build(run: CheckRun) -> Updated:
+        reply, data = run.create(run.unique("update"))
+        before = instant(data.get("updated_at"))
+        if before is not None:  # a deployment that stamps updated_at at creation: move a second on
+            time.sleep(max(0.0, min(1.1, before.timestamp() + 1.05 - time.time())))
+        body = run.workflow_body(
+            run.unique("updated"),
+            description="updated by lenz-contract conform",
+            nodes=[run.workflow_body("x")["nodes"][0]],
+        )
+        answer = run.client.update(data["id"], body)
+        return Updated(body, reply, answer, run.client.get(data["id"]), data["id"])
+
+    return run.shared("crud.updated", build)
+
+
+@dataclass(frozen=True)
+class Deleted:
+    workflow_id: str
+    name: str
+    deleted: Reply
+    after: tuple[Reply, ...]  # get, update, logs (and execute when allowed) after the delete
+    listed: Reply | None  # the list page still holding it, if any
+
+
+def deleted(run: CheckRun) -> Deleted:
+    def build(run: CheckRun) -> Deleted:
+        name = run.unique("delete")
+        _, data = run.create(name)
+        workflow_id = data["id"]
+        answer = run.client.delete(workflow_id)
+        after = [
+            run.client.get(workflow_id),
+            run.client.update(workflow_id, run.workflow_body(name)),
+            run.client.logs(workflow_id),
+        ]
+        if run.ctx.execute_allowed:
+            after.append(run.client.execute(workflow_id))
+        listed = run.find_listed(workflow_id, search=name)
+        return Deleted(workflow_id, name, answer, tuple(after), listed)
+
+    return run.shared("crud.deleted", build)
+
+
+# -- checks ------------------------------------------------------------------------------------
+
+
+@lenz_check(
+    family="crud",
+    profile=Profile.DOCS,
+    rule="a created workflow reads back (same id and name) and appears in the list",
+    operations=(CREATE, GET, LIST),
+    pointer=WORKFLOW,
+)
+def crud_read_back(run: CheckRun) -> None:
+    it = created(run)
+    data = it.read.data
+    if not it.read.ok or not isinstance(data, dict):
+        run.fail(
+            GET,
+            "a workflow just created does not read back",
+            expected="2xx with data",
+            reply=it.read,
+        )
+    elif data.get("id") != it.workflow_id or data.get("name") != it.body["name"]:
+        run.fail(
+            GET,
+            "the workflow read back is not the one created",
+            expected=f"id {it.workflow_id!r}, name {it.body['name']!r}",
+            actual=f"id {data.get('id')!r}, name {data.get('name')!r}",
+            reply=it.read,
+        )
+    if run.find_listed(it.workflow_id, search=it.body["name"]) is None:
+        reply = run.client.list_workflows(search=it.body["name"], limit=100)
+        run.fail(
+            LIST,
+            f"a workflow just created is not listed (search={it.body['name']!r})",
+            expected=f"data holds {it.workflow_id!r}",
+            reply=reply,
+        )
+
+
+@lenz_check(
+    family="crud",
+    profile=Profile.DOCS,
+    rule="an update persists: reading the workflow back shows the new values",
+    operations=(UPDATE,),
+    pointer="#/paths/~1api~1workflows~1{id}/put",
+)
+def crud_update_persists(run: CheckRun) -> None:
+    it = updated(run)
+    run.require_data(it.updated, "the update")
+    data = it.read.data if isinstance(it.read.data, dict) else {}
+    got = {k: data.get(k) for k in ("name", "description")}
+    sent = {k: it.body[k] for k in ("name", "description")}
+    nodes = [n.get("id") for n in data.get("nodes") or [] if isinstance(n, dict)]
+    sent_nodes = [n["id"] for n in it.body["nodes"]]
+    if not it.read.ok or got != sent or nodes != sent_nodes:
+        run.fail(
+            UPDATE,
+            "after an update answered 2xx, reading the workflow back shows the old values",
+            expected=f"{sent}, nodes {sent_nodes}",
+            actual=f"{got}, nodes {nodes}",
+            reply=it.read,
+            steps=[it.updated],
+        )
+
+
+@lenz_check(
+    family="crud",
+    profile=Profile.DOCS,
+    rule="an update moves updated_at (set, not before created_at, later than before)",
+    operations=(UPDATE,),
+    pointer=f"{WORKFLOW}/properties/updated_at",
+)
+def crud_updated_at_moves(run: CheckRun) -> None:
+    it = updated(run)
+    before_data = it.created.data if isinstance(it.created.data, dict) else {}
+    before = instant(before_data.get("updated_at"))
+    created_at = instant(before_data.get("created_at"))
+    for reply in (it.updated, it.read):
+        data = reply.data if isinstance(reply.data, dict) else {}
+        after = instant(data.get("updated_at"))
+        late_enough = after is not None and (before is None or after > before)
+        if not late_enough or (created_at is not None and after is not None and after < created_at):
+            run.fail(
+                UPDATE,
+                f"updated_at is {data.get('updated_at')!r} after an update "
+                f"(it was {before_data.get('updated_at')!r} before)",
+                expected="a timestamp later than before, not before created_at",
+                actual=f"updated_at {data.get('updated_at')!r}",
+                reply=reply,
+            )
+            return
+
+
+@lenz_check(
+    family="crud",
+    profile=Profile.DOCS,
+    rule="created_at never changes (the update answer and a read after it keep it)",
+    operations=(UPDATE,),
+    pointer=f"{WORKFLOW}/properties/created_at",
+)
+def crud_created_at_stable(run: CheckRun) -> None:
+    it = updated(run)
+    first = (
+        instant(it.created.data.get("created_at")) if isinstance(it.created.data, dict) else None
+    )
+    if first is None:
+        run.abort(CREATE, "the create answer has no created_at timestamp", reply=it.created)
+    for reply in (it.updated, it.read):
+        data = reply.data if isinstance(reply.data, dict) else {}
+        if instant(data.get("created_at")) != first:
+            run.fail(
+                UPDATE,
+                f"created_at changed from {it.created.data.get('created_at')!r} "
+                f"to {data.get('created_at')!r}",
+                expected=f"created_at {it.created.data.get('created_at')!r}",
+                actual=f"created_at {data.get('created_at')!r}",
+                reply=reply,
+            )
+            return
+
+
+@lenz_check(
+    family="crud",
+    profile=Profile.DOCS,
+    rule="after a delete, get, update, logs and execute answer the error envelope (4xx)",
+    operations=(DELETE,),
+    pointer="#/paths/~1api~1workflows~1{id}/delete",
+)
+def crud_delete_removes(run: CheckRun) -> None:
+    it = deleted(run)
+    if not it.deleted.ok:
+        run.abort(
+            DELETE, "deleting a workflow this run created did not answer 2xx", reply=it.deleted
+        )
+    for reply in it.after:
+        if not (400 <= reply.status < 500 and reply.is_error_envelope()):
+            run.fail(
+                DELETE,
+                f"after the delete, {reply.exchange.method} {reply.operation} still answers {reply.status}",
+                expected="4xx with {ok: false, message}",
+                reply=reply,
+                steps=[it.deleted],
+            )
+
+
+@lenz_check(
+    family="crud",
+    profile=Profile.DOCS,
+    rule="a deleted workflow is no longer listed",
+    operations=(DELETE, LIST),
+    pointer="#/paths/~1api~1workflows~1{id}/delete",
+)
+def crud_delete_unlists(run: CheckRun) -> None:
+    it = deleted(run)
+    if not it.deleted.ok:
+        run.skip("the delete itself failed (see crud_delete_removes)")
+    if it.listed is not None:
+        run.fail(
+            LIST,
+            f"the deleted workflow {it.workflow_id!r} is still listed",
+            expected=f"data without {it.workflow_id!r}",
+            reply=it.listed,
+            steps=[it.deleted],
+        )
+
+
+@lenz_check(
+    family="crud",
+    profile=Profile.STRICT,
+    rule="a create answers 201 Created",
+    operations=(CREATE,),
+    pointer="#/paths/~1api~1workflows/post/responses/201",
+)
+def crud_create_201(run: CheckRun) -> None:
+    it = created(run)
+    if it.created.status != 201:
+        run.fail(CREATE, f"a create answered {it.created.status}", expected="201", reply=it.created)
+
+
+@lenz_check(
+    family="crud",
+    profile=Profile.STRICT,
+    rule="node configs round-trip: every key sent comes back with its value",
+    operations=(CREATE, GET),
+    source=Source.INFERRED,
+    reason="the docs' own create answer drops config keys; equality is our convention",
+    pointer="#/components/schemas/ActionNode",
+)
+def crud_config_round_trip(run: CheckRun) -> None:
+    it = created(run)
+    sent = {n["id"]: n["config"] for n in it.body["nodes"]}
+    for operation, reply in ((CREATE, it.created), (GET, it.read)):
+        data = reply.data if isinstance(reply.data, dict) else {}
+        got = {n.get("id"): n.get("config") for n in data.get("nodes") or [] if isinstance(n, dict)}
+        lost = {
+            node: {k: v for k, v in config.items() if (got.get(node) or {}).get(k) != v}
+            for node, config in sent.items()
+        }
+        lost = {node: keys for node, keys in lost.items() if keys}
+        if lost:
+            run.fail(
+                operation,
+                f"node configs lost what was sent: {lost}",
+                expected=f"configs holding {sent}",
+                actual=f"configs {got}",
+                reply=reply,
+            )

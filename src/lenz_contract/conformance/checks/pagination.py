@@ -1,0 +1,204 @@
+"""Pagination: `total_page`, `limit`, `page` and `current_page` mean what they say.
+
+The checks page through a set of three workflows this run creates under one name, found with
+`search` set to that whole name (so a deployment's other data, and a search that matches whole
+names only, do not disturb them). A read-only run pages through whatever the list holds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..client import Reply
+from ..context import Profile, Source
+from . import CheckRun, ids_of, items_of, lenz_check
+
+LIST = "listWorkflows"
+PAGINATION = "#/components/schemas/Pagination"
+PAGE_SIZE = 2
+SET_SIZE = 3
+MAX_PAGES = 20
+
+
+@dataclass(frozen=True)
+class PageSet:
+    """What the pagination checks page through."""
+
+    search: str | None
+    limit: int
+    expected_ids: frozenset[str] | None  # the items this run created (None when read-only)
+    pages: tuple[Reply, ...]  # page 1..n as answered
+
+
+def page_set(run: CheckRun) -> PageSet:
+    return run.shared("pagination", _build)
+
+
+def _build(run: CheckRun) -> PageSet:
+    if run.read_only:
+        first = run.client.list_workflows(page=1, limit=1)
+        total = first.field("total_data")
+        if not first.ok or not isinstance(total, int):
+            run.abort(LIST, "the list did not answer 2xx with total_data", reply=first)
+        limit = min(100, max(PAGE_SIZE, math.ceil(total / MAX_PAGES))) if total else PAGE_SIZE
+        return PageSet(None, limit, None, _walk(run, None, limit, total))
+    name = run.unique("pages")
+    created = [run.create(name)[1]["id"] for _ in range(SET_SIZE)]
+    pages = _walk(run, name, PAGE_SIZE, SET_SIZE)
+    return PageSet(name, PAGE_SIZE, frozenset(created), pages)
+
+
+def _walk(run: CheckRun, search: str | None, limit: int, total: int) -> tuple[Reply, ...]:
+    count = max(1, min(MAX_PAGES, math.ceil(total / limit)))
+    return tuple(
+        run.client.list_workflows(page=page, limit=limit, search=search)
+        for page in range(1, count + 1)
+    )
+
+
+@lenz_check(
+    family="pagination",
+    profile=Profile.DOCS,
+    rule="total_page is ceil(total_data / limit) (with no data: 0, or 1 in the docs profile)",
+    operations=(LIST,),
+    pointer=f"{PAGINATION}/properties/total_page",
+    read_only=True,
+)
+def pagination_total_page(run: CheckRun) -> None:
+    replies = list(page_set(run).pages)
+    empty = run.client.list_workflows(search=run.unique("nothing-matches"), limit=PAGE_SIZE)
+    for reply in [*replies, empty]:
+        total_data, limit, total_page = (
+            reply.field(k) for k in ("total_data", "limit", "total_page")
+        )
+        if not all(isinstance(v, int) for v in (total_data, limit, total_page)) or not limit:
+            run.fail(LIST, "the page fields are missing or not integers", reply=reply)
+            continue
+        expected = math.ceil(total_data / limit)
+        allowed = {expected} if total_data else {0, 1}  # strict adds its own check
+        if total_page not in allowed:
+            run.fail(
+                LIST,
+                f"total_page is {total_page} for total_data {total_data} and limit {limit}",
+                expected=f"total_page {' or '.join(map(str, sorted(allowed)))}",
+                actual=f"total_page {total_page}",
+                reply=reply,
+            )
+
+
+@lenz_check(
+    family="pagination",
+    profile=Profile.STRICT,
+    rule="a list with no data answers total_page 0",
+    operations=(LIST,),
+    source=Source.INFERRED,
+    reason="CONTRACT-DECISIONS: total_page is ceil(total_data / limit), so 0 with no data",
+    read_only=True,
+)
+def pagination_empty_total_page(run: CheckRun) -> None:
+    reply = run.client.list_workflows(search=run.unique("nothing-matches"), limit=PAGE_SIZE)
+    if reply.field("total_data") != 0 or reply.field("total_page") != 0 or items_of(reply):
+        run.fail(
+            LIST,
+            "a search that matches nothing did not answer total_data 0, total_page 0, no data",
+            expected="data [], total_data 0, total_page 0",
+            actual=f"total_data {reply.field('total_data')}, total_page {reply.field('total_page')}",
+            reply=reply,
+        )
+
+
+@lenz_check(
+    family="pagination",
+    profile=Profile.DOCS,
+    rule="walking every page yields each item once, total_data items in all",
+    operations=(LIST,),
+    pointer="#/components/parameters/page",
+    read_only=True,
+)
+def pagination_walk(run: CheckRun) -> None:
+    pages = page_set(run)
+    seen: dict[object, int] = {}
+    for number, reply in enumerate(pages.pages, start=1):
+        for item_id in ids_of(reply):
+            if item_id in seen:
+                run.fail(
+                    LIST,
+                    f"item {item_id!r} is on page {seen[item_id]} and again on page {number}",
+                    expected="each item on one page only",
+                    reply=reply,
+                    steps=list(pages.pages[:number]),
+                )
+                return
+            seen[item_id] = number
+    if pages.expected_ids is not None and set(seen) != pages.expected_ids:
+        missing = sorted(pages.expected_ids - set(map(str, seen)))
+        run.fail(
+            LIST,
+            f"walking the pages of search={pages.search!r} (limit {pages.limit}) "
+            f"did not yield the {len(pages.expected_ids)} workflows created under that name",
+            expected=f"ids {sorted(pages.expected_ids)}",
+            actual=f"ids {sorted(map(str, seen))}; missing {missing}",
+            reply=pages.pages[-1],
+        )
+    total = pages.pages[0].field("total_data")
+    if pages.expected_ids is not None and total != len(pages.expected_ids):
+        run.fail(
+            LIST,
+            f"total_data is {total} for the {len(pages.expected_ids)} workflows named {pages.search!r}",
+            expected=f"total_data {len(pages.expected_ids)}",
+            actual=f"total_data {total}",
+            reply=pages.pages[0],
+        )
+
+
+@lenz_check(
+    family="pagination",
+    profile=Profile.DOCS,
+    rule="a page holds at most `limit` items, and every page but the last exactly `limit`",
+    operations=(LIST,),
+    pointer="#/components/parameters/limit",
+    read_only=True,
+)
+def pagination_limit(run: CheckRun) -> None:
+    pages = page_set(run)
+    total = pages.pages[0].field("total_data")
+    if not isinstance(total, int):
+        run.skip("the list answered no total_data")
+    for number, reply in enumerate(pages.pages, start=1):
+        expected = max(0, min(pages.limit, total - (number - 1) * pages.limit))
+        got = len(items_of(reply))
+        if got != expected or reply.field("limit") != pages.limit:
+            run.fail(
+                LIST,
+                f"page {number} with limit={pages.limit} holds {got} items (limit {reply.field('limit')})",
+                expected=f"{expected} items, limit {pages.limit}",
+                actual=f"{got} items, limit {reply.field('limit')}",
+                reply=reply,
+            )
+            return
+
+
+@lenz_check(
+    family="pagination",
+    profile=Profile.DOCS,
+    rule="current_page echoes the page asked for",
+    operations=(LIST,),
+    pointer=f"{PAGINATION}/properties/current_page",
+    read_only=True,
+)
+def pagination_current_page(run: CheckRun) -> None:
+    pages = page_set(run)
+    replies = list(pages.pages)
+    if len(replies) < 2:
+        replies.append(run.client.list_workflows(page=2, limit=pages.limit, search=pages.search))
+    for number, reply in enumerate(replies, start=1):
+        if reply.field("current_page") != number:
+            run.fail(
+                LIST,
+                f"asked for page {number}, the answer says current_page {reply.field('current_page')}",
+                expected=f"current_page {number}",
+                actual=f"current_page {reply.field('current_page')}",
+                reply=reply,
+            )
+            return

@@ -1,0 +1,112 @@
+"""Search: partial and case-insensitive on the workflow name, as the docs say.
+
+The run creates one workflow with a mixed-case name and looks it up by a fragment in its own
+case, in lower case and in upper case; a term that matches nothing must not find it. A read-only
+run does the same with a fragment of a workflow that is already there.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+from ..context import Profile
+from . import CheckRun, ids_of, lenz_check
+
+LIST = "listWorkflows"
+SEARCH = "#/components/parameters/search"
+
+
+@dataclass(frozen=True)
+class Subject:
+    workflow_id: str
+    name: str
+    fragment: str  # a piece from the middle of the name, in the name's own case
+
+
+def subject(run: CheckRun) -> Subject:
+    return run.shared("search", _build)
+
+
+def _mixed_case_token(run: CheckRun) -> str:
+    letters = "".join(run.session.random.choice(string.ascii_letters) for _ in range(8))
+    return "Qz" + letters + "Xy"  # upper and lower case for sure
+
+
+def _build(run: CheckRun) -> Subject:
+    if run.read_only:
+        reply = run.client.list_workflows(limit=20)
+        for item in reply.data if isinstance(reply.data, list) else []:
+            name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(name, str) and len(name) >= 6 and name.lower() != name.upper():
+                middle = name[1:-1][:12]
+                return Subject(str(item.get("id")), name, middle)
+        run.skip("read-only run and no listed workflow has a name with letters to search for")
+    token = _mixed_case_token(run)
+    name = f"{run.ctx.name_prefix}Search-{token}-Found"
+    _, data = run.create(name)
+    return Subject(data["id"], name, f"h-{token}-F")
+
+
+@lenz_check(
+    family="search",
+    profile=Profile.DOCS,
+    rule="search matches part of a name (a fragment finds the workflow)",
+    operations=(LIST,),
+    pointer=SEARCH,
+    read_only=True,
+)
+def search_partial(run: CheckRun) -> None:
+    it = subject(run)
+    reply = run.client.list_workflows(search=it.fragment, limit=100)
+    if it.workflow_id not in ids_of(reply):
+        run.fail(
+            LIST,
+            f"search={it.fragment!r} (a fragment of {it.name!r}) did not find the workflow",
+            expected=f"data holds {it.workflow_id!r}",
+            reply=reply,
+        )
+
+
+@lenz_check(
+    family="search",
+    profile=Profile.DOCS,
+    rule="search ignores case (lower- and upper-case fragments find a mixed-case name)",
+    operations=(LIST,),
+    pointer=SEARCH,
+    read_only=True,
+)
+def search_case_insensitive(run: CheckRun) -> None:
+    it = subject(run)
+    for term in (it.fragment.lower(), it.fragment.upper()):
+        reply = run.client.list_workflows(search=term, limit=100)
+        if it.workflow_id not in ids_of(reply):
+            run.fail(
+                LIST,
+                f"search={term!r} did not find the workflow named {it.name!r}",
+                expected=f"data holds {it.workflow_id!r}",
+                reply=reply,
+            )
+
+
+@lenz_check(
+    family="search",
+    profile=Profile.DOCS,
+    rule="a search term the name does not contain does not find it",
+    operations=(LIST,),
+    pointer=SEARCH,
+    read_only=True,
+)
+def search_excludes(run: CheckRun) -> None:
+    it = subject(run)
+    term = f"{it.fragment}-{run.session.random.getrandbits(32):08x}-absent"
+    reply = run.client.list_workflows(search=term, limit=100)
+    if not reply.ok:
+        run.fail(LIST, f"search={term!r} did not answer 2xx", expected="2xx", reply=reply)
+    elif it.workflow_id in ids_of(reply):
+        run.fail(
+            LIST,
+            f"search={term!r} found {it.name!r}, whose name does not contain it",
+            expected=f"data without {it.workflow_id!r}",
+            reply=reply,
+        )

@@ -1,0 +1,195 @@
+"""The Lenz checks' own client: one method per operation, every call through the guard.
+
+Calls never raise on an HTTP status: a check wants to see a 500 or a 404, not an exception. Each
+answer comes back as a `Reply` holding the exchange as it went over the wire, so a failure can
+point at it (and its `curl`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .context import RunContext
+from .guard import EXCHANGE_EXTENSION, PHASE_EXTENSION, GuardRefused
+from .results import Exchange
+
+NO_TOKEN = ""  # pass as `token=` to send no Authorization header at all
+
+
+class TransportProblem(Exception):
+    """The target did not answer (connection refused, timeout...)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer: status, headers, parsed JSON (or None) and the exchange behind it."""
+
+    operation: str
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    json: Any
+    exchange: Exchange
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def data(self) -> Any:
+        return self.json.get("data") if isinstance(self.json, dict) else None
+
+    @property
+    def content_type(self) -> str:
+        return str(self.headers.get("content-type", ""))
+
+    def field(self, name: str) -> Any:
+        return self.json.get(name) if isinstance(self.json, dict) else None
+
+    def is_error_envelope(self) -> bool:
+        """`{ok: false, message: <string>}` (the documented error body)."""
+        body = self.json
+        return (
+            isinstance(body, dict)
+            and body.get("ok") is False
+            and isinstance(body.get("message"), str)
+        )
+
+    def describe(self) -> str:
+        return f"{self.status} {self.exchange.body_excerpt(160)}"
+
+
+class LenzClient:
+    """Typed calls to the seven operations (and raw ones), through the guarded transport."""
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        http: httpx.Client,
+        *,
+        phase: str = "semantic",
+        observer: Callable[[Reply], None] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.http = http
+        self.phase = phase
+        self.observer = observer
+
+    # -- the seven operations ----------------------------------------------------------------
+
+    def list_workflows(
+        self,
+        *,
+        page: int | str | None = None,
+        limit: int | str | None = None,
+        search: str | None = None,
+        token: str | None = None,
+    ) -> Reply:
+        params = {"page": page, "limit": limit, "search": search}
+        return self.call("listWorkflows", "GET", "/api/workflows", params=params, token=token)
+
+    def create(self, body: Any, *, token: str | None = None, raw: bytes | None = None) -> Reply:
+        return self.call(
+            "createWorkflow", "POST", "/api/workflows", body=body, raw=raw, token=token
+        )
+
+    def get(self, workflow_id: str, *, token: str | None = None) -> Reply:
+        return self.call("getWorkflow", "GET", self.item(workflow_id), token=token)
+
+    def update(
+        self, workflow_id: str, body: Any, *, token: str | None = None, raw: bytes | None = None
+    ) -> Reply:
+        return self.call(
+            "updateWorkflow", "PUT", self.item(workflow_id), body=body, raw=raw, token=token
+        )
+
+    def delete(self, workflow_id: str, *, token: str | None = None) -> Reply:
+        return self.call("deleteWorkflow", "DELETE", self.item(workflow_id), token=token)
+
+    def execute(self, workflow_id: str, *, token: str | None = None) -> Reply:
+        path = self.item(workflow_id) + "/execute"
+        return self.call("executeWorkflow", "POST", path, token=token)
+
+    def logs(
+        self,
+        workflow_id: str,
+        *,
+        page: int | str | None = None,
+        limit: int | str | None = None,
+        token: str | None = None,
+    ) -> Reply:
+        params = {"page": page, "limit": limit}
+        path = self.item(workflow_id) + "/logs"
+        return self.call("listWorkflowLogs", "GET", path, params=params, token=token)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @staticmethod
+    def item(workflow_id: str) -> str:
+        from urllib.parse import quote
+
+        return "/api/workflows/" + quote(workflow_id, safe="")
+
+    def call(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        raw: bytes | None = None,
+        token: str | None = None,
+    ) -> Reply:
+        """Send one request; `token=None` uses the run's token, `NO_TOKEN` sends none."""
+        headers = {"Accept": "application/json"}
+        used = self.ctx.token if token is None else token
+        if used:
+            headers["Authorization"] = f"Bearer {used}"
+        content: bytes | None = raw
+        if content is None and body is not None:
+            content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        query = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        url = self.ctx.target.base_url + path
+        request = self.http.build_request(
+            method,
+            url,
+            params=query or None,
+            headers=headers,
+            content=content,
+            extensions={PHASE_EXTENSION: self.phase},
+        )
+        try:
+            response = self.http.send(request)
+        except GuardRefused:
+            raise
+        except httpx.TransportError as exc:
+            raise TransportProblem(f"{method} {url}: {exc.__class__.__name__}: {exc}") from exc
+        exchange = response.extensions[EXCHANGE_EXTENSION]
+        try:
+            parsed = json.loads(response.content)
+        except ValueError:
+            parsed = None
+        reply = Reply(
+            operation, response.status_code, response.headers, response.content, parsed, exchange
+        )
+        if self.observer is not None:
+            self.observer(reply)
+        return reply
+
+
+def build_http(ctx: RunContext, transport: httpx.BaseTransport) -> httpx.Client:
+    """The one httpx client of a run (its transport is the guard)."""
+    return httpx.Client(
+        base_url=ctx.target.base_url,
+        transport=transport,
+        timeout=ctx.options.request_timeout,
+        follow_redirects=False,
+    )

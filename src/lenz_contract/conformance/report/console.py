@@ -1,0 +1,172 @@
+"""The console: live progress while the run goes, then the summary and every failure.
+
+On a terminal the progress is a live panel (phase, requests, cells passed/failed, the latest
+failures); elsewhere (CI logs) it is one line per phase and per failure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..results import Outcome, RunResult, Status
+from .markdown import check_rows, operation_rows
+from .text import leftovers_line, verdict
+
+
+class ConsoleReporter:
+    """Implements `runner.Reporter` on a rich console."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.requests: Callable[[], int] | None = None  # the requests sent so far
+        self.current = "starting"
+        self.failures: list[str] = []
+        self.started = time.monotonic()
+        self.live: Live | None = None
+        self._last_phase = ""
+        self.result: RunResult | None = None
+
+    def __enter__(self) -> ConsoleReporter:
+        if self.console.is_terminal:
+            self.live = Live(
+                self._render(), console=self.console, refresh_per_second=4, transient=True
+            )
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+            self.live = None
+
+    # -- Reporter ------------------------------------------------------------------------------
+
+    def watch(self, requests: Callable[[], int]) -> None:
+        self.requests = requests
+
+    def phase(self, name: str) -> None:
+        self.current = name
+        key = name if name.startswith("generation") else name.split(":")[0]
+        if self.live is None and key != self._last_phase:
+            self.console.print(name, markup=False)
+            self._last_phase = key
+        self._refresh()
+
+    def outcome(self, outcome: Outcome, result: RunResult) -> None:
+        self.result = result
+        if outcome.status is Status.FAILED:
+            for failure in outcome.failures[-1:]:
+                line = f"FAIL {failure.check} on {failure.operation}: {failure.message.splitlines()[0]}"
+                if line not in self.failures:
+                    self.failures.append(line)
+                    if self.live is None:
+                        self.console.print(Text(line, style="red"))
+        self._refresh()
+
+    def scenario(self, phase: str, label: str, result: RunResult) -> None:
+        self.result = result
+        self.current = f"generation: {phase} {label}"
+        for outcome in result.outcomes.values():
+            if outcome.status is Status.FAILED:
+                for failure in outcome.failures:
+                    line = f"FAIL {failure.check} on {failure.operation}: {failure.message.splitlines()[0]}"
+                    if line not in self.failures:
+                        self.failures.append(line)
+                        if self.live is None:
+                            self.console.print(Text(line, style="red"))
+        self._refresh()
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        if self.live is not None:
+            self.live.update(self._render())
+
+    def _render(self) -> Panel:
+        counts = self.result.counts() if self.result else dict.fromkeys(Status, 0)
+        sent = self.requests() if self.requests else 0
+        line = Text.assemble(
+            (f"{self.current}\n", "bold"),
+            f"{sent} requests, {time.monotonic() - self.started:.0f}s   ",
+            (f"{counts[Status.PASSED]} passed ", "green"),
+            (f"{counts[Status.FAILED]} failed ", "red"),
+            (f"{counts[Status.SKIPPED]} skipped", "yellow"),
+        )
+        recent = [Text(f, style="red") for f in self.failures[-5:]]
+        return Panel(Group(line, *recent), title="lenz-contract conform", expand=False)
+
+
+def print_summary(console: Console, result: RunResult, *, details: bool = True) -> None:
+    """Tables per operation and per check, each failure with its curl, the final lines."""
+    ops = Table(title="Operations", show_lines=False)
+    for column in ("operation", "passed", "failed", "skipped", "errors"):
+        ops.add_column(column)
+    for operation, counts in operation_rows(result):
+        ops.add_row(
+            operation,
+            str(counts[Status.PASSED]),
+            Text(str(counts[Status.FAILED]), style="red" if counts[Status.FAILED] else ""),
+            str(counts[Status.SKIPPED]),
+            str(counts[Status.ERROR]),
+        )
+    checks = Table(title="Checks")
+    for column in ("check", "profile", "rests on", "passed", "failed", "skipped"):
+        checks.add_column(column)
+    for name, sample, counts in check_rows(result):
+        checks.add_row(
+            name,
+            sample.rule.profile,
+            sample.rule.source.value,
+            str(counts[Status.PASSED]),
+            Text(str(counts[Status.FAILED]), style="red" if counts[Status.FAILED] else ""),
+            str(counts[Status.SKIPPED]),
+        )
+    console.print(ops)
+    console.print(checks)
+    if details:
+        for number, failure in enumerate(result.failures, start=1):
+            rule = failure.rule
+            console.rule(f"[red]{number}. {failure.check} on {failure.operation}")
+            console.print(
+                f"rule ({rule.profile} profile, {rule.source.value}): {rule.text}", markup=False
+            )
+            if rule.reason:
+                console.print(f"why: {rule.reason}", markup=False)
+            console.print(failure.message, markup=False, highlight=False)
+            if failure.expected:
+                console.print(f"expected: {failure.expected}", markup=False)
+            if failure.actual:
+                console.print(f"actual:   {failure.actual}", markup=False, highlight=False)
+            for step in failure.steps:
+                console.print(
+                    f"before it: {step.curl()}", markup=False, highlight=False, soft_wrap=True
+                )
+            if failure.curl:
+                console.print(
+                    f"reproduce: {failure.curl}", markup=False, highlight=False, soft_wrap=True
+                )
+            console.print(
+                f"seed {failure.seed}; replay: {result.replay_for(failure)}", markup=False
+            )
+    for error in result.errors:
+        console.print(Text(f"run error: {error}", style="magenta"))
+    counts = result.counts()
+    style = "green" if result.ok else "red"
+    console.print(
+        Text(
+            f"{verdict(result)}: {counts[Status.FAILED]} failed, {counts[Status.PASSED]} passed, "
+            f"{counts[Status.SKIPPED]} skipped; {result.requests} requests in {result.duration:.1f}s; "
+            f"profile {result.profile}, run {result.run_id}, seed {result.seed}",
+            style=style,
+        )
+    )
+    console.print(
+        Text(leftovers_line(result), style="red" if result.leftovers else ""), soft_wrap=True
+    )

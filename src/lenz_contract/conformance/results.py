@@ -1,0 +1,219 @@
+"""What a run found: exchanges as they went over the wire, failures, and one outcome per cell.
+
+A cell is one operation × one check; the JUnit report writes one testcase per cell. A failure
+carries everything a person needs to act on it: the rule and what it rests on, the expected and
+actual answer, a `curl` that replays the request, and the seed that replays the run.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from .context import Source
+
+BODY_EXCERPT = 400
+MAX_FAILURES_PER_CELL = 3
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request as the guard really sent it (after its rewrites) and the answer it got.
+
+    The token is already replaced by `$LENZ_TOKEN` in `request_headers`.
+    """
+
+    index: int
+    phase: str  # "preflight", "semantic", "generation", "cleanup"
+    method: str
+    url: str
+    path: str  # relative to the target's base path, for matching operations
+    request_headers: tuple[tuple[str, str], ...]
+    request_body: bytes
+    status: int | None
+    response_headers: tuple[tuple[str, str], ...]
+    response_body: bytes
+    elapsed: float
+    note: str = ""  # what the guard did, e.g. "id rewritten: not created by this run"
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in self.response_headers if k.lower() == lowered), None)
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.response_body)
+        except ValueError:
+            return None
+
+    def curl(self) -> str:
+        """A command that replays this request; the token comes from `$LENZ_TOKEN`."""
+        parts = ["curl", "-X", self.method, shlex.quote(self.url)]
+        for name, value in self.request_headers:
+            lowered = name.lower()
+            if lowered == "authorization":
+                # double quotes, so the shell fills in $LENZ_TOKEN
+                parts += ["-H", f'"Authorization: {_double_quoted(value)}"']
+            elif lowered == "content-type":
+                parts += ["-H", shlex.quote(f"Content-Type: {value}")]
+        if self.request_body:
+            parts += ["--data-raw", shlex.quote(self.request_body.decode("utf-8", "replace"))]
+        return " ".join(parts)
+
+    def body_excerpt(self, limit: int = BODY_EXCERPT) -> str:
+        text = self.response_body.decode("utf-8", "replace")
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+
+    def request_excerpt(self, limit: int = BODY_EXCERPT) -> str:
+        text = self.request_body.decode("utf-8", "replace")
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _double_quoted(value: str) -> str:
+    """Escape for a double-quoted shell word, keeping `$LENZ_TOKEN` live."""
+    marker = "\0"
+    escaped = value.replace("$LENZ_TOKEN", marker)
+    for char in ("\\", '"', "`", "$"):
+        escaped = escaped.replace(char, "\\" + char)
+    return escaped.replace(marker, "$LENZ_TOKEN")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The rule a check enforces, which profile asserts it, and what it rests on."""
+
+    check: str
+    family: str
+    profile: str  # "docs" or "strict"
+    source: Source
+    text: str
+    reason: str | None = None
+    pointer: str | None = None  # where the rule lives in the spec
+
+    def describe(self) -> str:
+        where = f" ({self.pointer})" if self.pointer else ""
+        why = f"; {self.reason}" if self.reason else ""
+        return f"[{self.profile} profile, {self.source.value}{where}{why}] {self.text}"
+
+
+@dataclass
+class Failure:
+    """One broken rule, with the exchange that shows it."""
+
+    check: str
+    operation: str
+    rule: Rule
+    message: str
+    expected: str = ""
+    actual: str = ""
+    exchange: Exchange | None = None
+    phase: str = "semantic"
+    seed: int | None = None
+    steps: list[Exchange] = field(default_factory=list)  # earlier requests the reproduction needs
+
+    @property
+    def curl(self) -> str | None:
+        return self.exchange.curl() if self.exchange is not None else None
+
+    @property
+    def status(self) -> int | None:
+        return self.exchange.status if self.exchange is not None else None
+
+    def summary(self) -> str:
+        return f"{self.check} on {self.operation}: {self.message.splitlines()[0] if self.message else ''}"
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+@dataclass
+class Outcome:
+    """The verdict of one check on one operation."""
+
+    operation: str
+    check: str
+    rule: Rule
+    status: Status = Status.PASSED
+    failures: list[Failure] = field(default_factory=list)
+    dropped: int = 0  # failures beyond MAX_FAILURES_PER_CELL (same cell, counted only)
+    runs: int = 0  # how many times the check ran on this operation
+    detail: str = ""  # why skipped, or the error
+
+    def add_failure(self, failure: Failure) -> None:
+        self.status = Status.FAILED
+        if len(self.failures) < MAX_FAILURES_PER_CELL and not any(
+            _same(failure, known) for known in self.failures
+        ):
+            self.failures.append(failure)
+        else:
+            self.dropped += 1
+
+
+def _same(a: Failure, b: Failure) -> bool:
+    return (a.message, a.status) == (b.message, b.status)
+
+
+@dataclass
+class RunResult:
+    """Everything a run found, for the console, the reports and the exit code."""
+
+    run_id: str
+    target: str
+    profile: str
+    seed: int
+    outcomes: dict[tuple[str, str], Outcome] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # problems of the run itself, not the target
+    requests: int = 0
+    requests_by_phase: dict[str, int] = field(default_factory=dict)
+    duration: float = 0.0
+    interrupted: bool = False
+    created: list[str] = field(default_factory=list)
+    leftovers: list[str] = field(default_factory=list)  # created and still there after cleanup
+    guard_rewrites: int = 0
+    guard_refusals: int = 0
+    rate_limit_waits: int = 0
+    is_mock: bool = False
+    execute_allowed: bool = False
+    notes: list[str] = field(default_factory=list)
+    replay: str = ""  # the command line that replays this run (add `--only <operation>`)
+
+    def replay_for(self, failure: Failure) -> str:
+        """How to replay the run that found `failure`, narrowed to its operation and check."""
+        return f"{self.replay} --only {failure.operation}" if self.replay else ""
+
+    def outcome(self, operation: str, check: str, rule: Rule) -> Outcome:
+        key = (operation, check)
+        if key not in self.outcomes:
+            self.outcomes[key] = Outcome(operation, check, rule)
+        return self.outcomes[key]
+
+    @property
+    def failures(self) -> list[Failure]:
+        return [f for o in self.outcomes.values() for f in o.failures]
+
+    @property
+    def failed_checks(self) -> list[str]:
+        return sorted({o.check for o in self.outcomes.values() if o.status is Status.FAILED})
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed_checks and not self.errors and not self.interrupted
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        return 0 if self.ok else 1
+
+    def counts(self) -> dict[Status, int]:
+        out = dict.fromkeys(Status, 0)
+        for outcome in self.outcomes.values():
+            out[outcome.status] += 1
+        return out

@@ -1,0 +1,246 @@
+"""A whole run: preflight, the Lenz checks, the generated phases, the exchange audit, cleanup.
+
+The order is chosen for the person waiting: the preflight fails fast (unreachable target, refused
+token), the Lenz checks are few and deterministic so their verdicts come first, and the generated
+phases take whatever time budget is left. Cleanup runs however the run ends (a failure, an
+exception, Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+from .checks import (
+    EXCHANGE_CHECKS,
+    CheckAborted,
+    CheckRun,
+    CheckSkipped,
+    LenzCheck,
+    SetupFailed,
+    load_all,
+)
+from .client import TransportProblem
+from .context import RunContext, RunOptions, Target
+from .guard import GuardRefused
+from .profiles import excluded
+from .results import Failure, Outcome, RunResult, Status
+from .session import PreflightError, Session
+
+__all__ = ["PreflightError", "Reporter", "run", "run_check", "run_checks", "selected_checks"]
+
+
+class Reporter(Protocol):
+    """Progress of a run, as it happens (the console shows it live)."""
+
+    def phase(self, name: str) -> None: ...
+
+    def outcome(self, outcome: Outcome, result: RunResult) -> None: ...
+
+    def scenario(self, phase: str, label: str, result: RunResult) -> None: ...
+
+
+class NullReporter:
+    def phase(self, name: str) -> None:
+        pass
+
+    def outcome(self, outcome: Outcome, result: RunResult) -> None:
+        pass
+
+    def scenario(self, phase: str, label: str, result: RunResult) -> None:
+        pass
+
+
+def selected_checks(ctx: RunContext) -> list[LenzCheck]:
+    """The Lenz checks this run asserts: its profile, minus `--exclude-check`, within `--only`."""
+    wanted = set(ctx.options.checks)
+    only = set(ctx.operations())
+    return [
+        check
+        for check in load_all().values()
+        if ctx.profile.includes(check.profile)
+        and not excluded(ctx, check.name, check.family)
+        and (not wanted or check.name in wanted or check.family in wanted)
+        and only.intersection(check.operations)
+    ]
+
+
+def run_checks(session: Session, result: RunResult, reporter: Reporter | None = None) -> None:
+    """Run the Lenz checks of the profile, recording one outcome per check and operation."""
+    for check in selected_checks(session.ctx):
+        run_check(session, check, result, reporter)
+
+
+def run_check(
+    session: Session, check: LenzCheck, result: RunResult, reporter: Reporter | None = None
+) -> list[Outcome]:
+    """Run one Lenz check; its outcomes (one per operation it speaks about) go into `result`."""
+    reporter = reporter or NullReporter()
+    ctx = session.ctx
+    only = ctx.operations()
+    rule = check.rule_for(ctx.spec)
+    operations = [op for op in check.operations if op in only]
+    skip = _cannot_run(ctx, check)
+    run = CheckRun(session, check, rule)
+    status, detail = Status.PASSED, ""
+    if skip:
+        status, detail = Status.SKIPPED, skip
+    else:
+        reporter.phase(f"checks: {check.name}")
+        try:
+            check.func(run)
+        except CheckSkipped as exc:
+            status, detail = Status.SKIPPED, str(exc)
+        except CheckAborted:
+            pass
+        except SetupFailed as exc:
+            status, detail = Status.SKIPPED, f"its setup failed earlier ({exc})"
+        except (TransportProblem, GuardRefused) as exc:
+            status, detail = Status.ERROR, f"{type(exc).__name__}: {exc}"
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # a check must not stop the run; say what broke
+            status, detail = Status.ERROR, f"the check crashed: {type(exc).__name__}: {exc}"
+    outcomes = []
+    for operation in operations:
+        outcome = result.outcome(operation, check.name, rule)
+        outcome.runs += 1
+        for failure in run.failures:
+            if failure.operation == operation:
+                outcome.add_failure(failure)
+        if outcome.status is not Status.FAILED:
+            if status is not Status.PASSED:
+                outcome.status, outcome.detail = status, detail
+            elif operation not in run.touched:
+                outcome.status, outcome.detail = Status.SKIPPED, "not exercised in this run"
+        outcomes.append(outcome)
+    for failure in run.failures:  # a failure on an operation the check does not name (its setup)
+        if failure.operation not in operations:
+            outcome = result.outcome(failure.operation, check.name, rule)
+            outcome.runs += 1
+            outcome.add_failure(failure)
+            outcomes.append(outcome)
+    for outcome in outcomes:
+        reporter.outcome(outcome, result)
+    return outcomes
+
+
+def _cannot_run(ctx: RunContext, check: LenzCheck) -> str:
+    if ctx.options.read_only and "write" in check.needs and not check.read_only:
+        return "read-only run: the check needs to create workflows"
+    if "execute" in check.needs and not ctx.execute_allowed:
+        return "execution is not allowed: pass --allow-execute (the mock is detected by itself)"
+    return ""
+
+
+def audit_exchanges(session: Session, result: RunResult) -> None:
+    """Apply the exchange checks to every answer of the run (see `checks.responses`)."""
+    ctx = session.ctx
+    only = set(ctx.operations())
+    load_all()
+    checks = [
+        c
+        for c in EXCHANGE_CHECKS.values()
+        if ctx.profile.includes(c.profile) and not excluded(ctx, c.name, c.family)
+    ]
+    rules = {c.name: c.rule_for(ctx.spec) for c in checks}
+    for exchange in list(session.transport.exchanges):
+        op, _, _ = ctx.spec.match(exchange.method, exchange.path)
+        if op is None or op.operation_id not in only:
+            continue
+        for check in checks:
+            if exchange.phase not in check.phases:
+                continue
+            outcome = result.outcome(op.operation_id, check.name, rules[check.name])
+            outcome.runs += 1
+            why = check.func(ctx.spec, op, exchange)
+            if why:
+                outcome.add_failure(
+                    Failure(
+                        check=check.name,
+                        operation=op.operation_id,
+                        rule=rules[check.name],
+                        message=why,
+                        expected=rules[check.name].text,
+                        actual=f"{exchange.status} {exchange.body_excerpt(200)}",
+                        exchange=exchange,
+                        phase=exchange.phase,
+                        seed=ctx.seed,
+                    )
+                )
+
+
+def replay_command(ctx: RunContext) -> str:
+    """`lenz-contract conform ...` with the options and the seed of this run."""
+    options = ctx.options
+    parts = [
+        "lenz-contract conform",
+        f"--base-url {ctx.target.base_url}",
+        f"--profile {ctx.profile.value}",
+    ]
+    parts.append(f"--seed {ctx.seed}")
+    parts.append(f"--max-examples {options.max_examples}")
+    if options.read_only:
+        parts.append("--read-only")
+    if options.allow_execute:
+        parts.append("--allow-execute")
+    return " ".join(parts)
+
+
+def run(
+    target: Target,
+    token: str,
+    options: RunOptions | None = None,
+    *,
+    reporter: Reporter | None = None,
+    run_id: str | None = None,
+    inner: Any = None,
+) -> RunResult:
+    """One conformance run; raises `PreflightError` when it cannot start (exit 2)."""
+    from .generation import run_generation
+
+    reporter = reporter or NullReporter()
+    ctx = RunContext(target=target, token=token, options=options or RunOptions())
+    if run_id is not None:
+        ctx.run_id = run_id
+    session = Session(ctx, inner)
+    watch = getattr(reporter, "watch", None)
+    if watch is not None:  # live request counts for the console
+        watch(lambda: len(session.transport.exchanges))
+    result = RunResult(ctx.run_id, target.describe(), ctx.profile.value, ctx.seed)
+    started = time.monotonic()
+    try:
+        reporter.phase("preflight")
+        session.preflight()
+    except BaseException:
+        session.close()
+        raise
+    result.is_mock, result.execute_allowed = ctx.is_mock, ctx.execute_allowed
+    result.replay = replay_command(ctx)
+    try:
+        if ctx.options.semantic:
+            run_checks(session, result, reporter)
+        if ctx.options.generation and not result.interrupted:
+            budget = ctx.options.time_budget
+            if budget is not None:
+                budget = max(1.0, budget - (time.monotonic() - started))
+            run_generation(session, result, reporter, budget)
+    except KeyboardInterrupt:
+        result.interrupted = True
+    finally:
+        try:
+            reporter.phase("cleanup")
+            report = session.cleanup()
+            result.interrupted = result.interrupted or report.interrupted
+            result.leftovers = report.leftovers
+        finally:
+            audit_exchanges(session, result)
+            result.created = list(session.guard.owned)
+            result.requests = len(session.transport.exchanges)
+            result.requests_by_phase = dict(session.transport.by_phase)
+            result.guard_rewrites = session.guard.rewrites
+            result.guard_refusals = session.guard.refusals
+            result.rate_limit_waits = session.transport.rate_limit_waits
+            result.duration = time.monotonic() - started
+            session.close()
+    return result
