@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..spec import FIXTURES_DIR, SpecError
+from ..spec.fixtures import FixtureError
 
 
 @click.command("mock")
@@ -123,7 +124,7 @@ def mock_command(
 
     try:
         serve(config, port=port, workers=workers, log_level=log_level, on_started=banner)
-    except (SpecError, SnapshotError) as exc:
+    except (SpecError, SnapshotError, FixtureError) as exc:
         click.secho(f"cannot start the mock: {exc}", fg="red", err=True)
         sys.exit(1)
     click.echo("mock stopped")

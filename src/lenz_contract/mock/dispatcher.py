@@ -165,7 +165,7 @@ class ApiDispatcher:
             body = one_error("header.Authorization", UNAUTHORIZED_REASON)
             return 401, body, [(b"www-authenticate", b"Bearer")], body_errors(body), True
         if prefer is not None:
-            forced = preferred_answer(op, prefer)
+            forced = preferred_answer(op, prefer, state.recorded_examples.get(op.operation_id))
             if forced is not None:
                 return forced[0], forced[1], [], body_errors(forced[1]), True
         injected = state.faults.failure_for(op.operation_id)

@@ -2,14 +2,18 @@
 
 Frontend developers use it to see their error and empty states without arranging them: the
 answer is the spec's example for that status (the first one, or the named one), or a minimal
-valid envelope when the status has none.
+valid envelope when the status has none. `example=NAME` also finds the answers a deployment gave,
+recorded by `lenz-contract proxy --record DIR` under `DIR/examples/<operationId>/NAME.json`
+(served when the mock runs with `--fixtures DIR`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..spec import Operation
+from ..spec.fixtures import RecordedExample
 from .errors import error_body, one_error
 
 
@@ -23,8 +27,13 @@ def parse_prefer(header: str) -> dict[str, str]:
     return out
 
 
-def preferred_answer(op: Operation, header: str) -> tuple[int, dict[str, Any]] | None:
-    """The forced `(status, body)`, a 400 explaining a bad preference, or None (no preference)."""
+def preferred_answer(
+    op: Operation, header: str, recorded: Mapping[str, RecordedExample] | None = None
+) -> tuple[int, dict[str, Any]] | None:
+    """The forced `(status, body)`, a 400 explaining a bad preference, or None (no preference).
+
+    `recorded` holds the operation's recorded answers by name (from a fixtures folder).
+    """
     wanted = parse_prefer(header)
     code, example = wanted.get("code"), wanted.get("example")
     if code is None and example is None:
@@ -40,6 +49,8 @@ def preferred_answer(op: Operation, header: str) -> tuple[int, dict[str, Any]] |
             )
         return status, _example_or_minimal(status, response.examples, response.message, example, op)
     assert example is not None
+    if recorded and example in recorded:
+        return recorded[example].status, recorded[example].body
     for key, response in op.responses.items():
         if example in response.examples and key.isdigit():
             return int(key), response.examples[example]

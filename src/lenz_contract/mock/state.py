@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from ..spec import Spec
+from ..spec.fixtures import RecordedExample, load_fixtures
 from .clock import MockClock
 from .config import MockConfig
 from .faults import Faults
@@ -33,6 +34,13 @@ def open_store(config: MockConfig, seed: Snapshot) -> Store:
     return sqlite
 
 
+def recorded_examples(spec: Spec, config: MockConfig) -> dict[str, dict[str, RecordedExample]]:
+    """Named answers recorded from a real deployment (`examples/` of the fixtures folder)."""
+    if not (config.fixtures_dir / "examples").is_dir():
+        return {}
+    return load_fixtures(config.fixtures_dir, spec).examples
+
+
 class MockState:
     """Shared by the API route, the admin API, the docs page and the lifespan tasks."""
 
@@ -41,6 +49,7 @@ class MockState:
         self.runtime = SpecRuntime.load(config.spec_path)
         spec: Spec = self.runtime.spec
         seed = read_seed(spec, config.fixtures_dir)
+        self.recorded_examples = recorded_examples(spec, config)
         self.store = open_store(config, seed)
         self.service = WorkflowService(
             spec, self.store, config.clock or MockClock(), seed if config.seed else Snapshot()
