@@ -13,13 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
-
-import jsonschema_rs
 
 from ..spec import Operation, Spec
 from ..spec.document import resolve_pointer
-from ..spec.schemas import DIALECT
 from .exchange import JSON_MEDIA_TYPE, Exchange, header, media_type, parse_json
 from .violations import (
     Direction,
@@ -94,7 +90,6 @@ class FastChecker:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.document = spec.document
-        self._compiled: dict[str, Any] = {}
         self._plans = {op_id: _Plan(spec, op) for op_id, op in spec.operations.items()}
         self._templates: list[tuple[re.Pattern[str], str, dict[str, Operation]]] = []
         by_path: dict[str, dict[str, Operation]] = {}
@@ -113,14 +108,8 @@ class FastChecker:
         return out
 
     def _validator(self, pointer: str) -> Any:
-        found = self._compiled.get(pointer)
-        if found is None:
-            root = {k: v for k, v in self.document.items() if k not in ("$ref", "$schema", "$id")}
-            root["$schema"] = DIALECT
-            root["$ref"] = quote(pointer, safe="#/~")
-            found = jsonschema_rs.validator_for(root, validate_formats=True)
-            self._compiled[pointer] = found
-        return found
+        """The spec's compiled validator (compiled once, shared with everything else)."""
+        return self.spec.validator(pointer).compiled
 
     # -- routing ---------------------------------------------------------------------------
     def route(self, method: str, path: str) -> Route:

@@ -45,6 +45,11 @@ class SchemaValidator:
         self._document = document
         self.pointer = pointer
 
+    @property
+    def compiled(self) -> Any:
+        """The jsonschema-rs validator itself, for callers that read its errors' schema paths."""
+        return self._compiled
+
     def is_valid(self, instance: Any) -> bool:
         return bool(self._compiled.is_valid(instance))
 
