@@ -214,6 +214,21 @@ def prism_command(port: int) -> list[str] | None:
     return [str(binary), "mock", "-h", "127.0.0.1", "-p", str(port), "--errors", "false", str(SPEC)]
 
 
+def ensure_wrk() -> None:
+    """wrk is a Debian package: installed here when missing and we may (root with apt-get)."""
+    if shutil.which("wrk"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("installing wrk ...", file=sys.stderr)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, timeout=600)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"], check=False, env=env, timeout=600
+        )
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed (Debian: apt-get install wrk)")
+
+
 def measure(base: str, duration: float) -> dict[tuple[str, int], Load]:
     results = {}
     for name, (method, path, body) in OPERATIONS.items():
@@ -227,8 +242,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5, help="seconds per load (default 5)")
     parser.add_argument("--no-prism", action="store_true", help="skip Prism")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is needed (Debian: apt-get install wrk)")
+    ensure_wrk()
     python = sys.executable
     lenz = str(Path(python).with_name("lenz-contract"))
     servers: dict[str, dict[tuple[str, int], Load]] = {}
