@@ -18,6 +18,8 @@ from . import CheckRun, lenz_check
 NOT_FOUND = "#/components/responses/NotFound"
 BAD_REQUEST = "#/components/responses/BadRequest"
 ERROR = "#/components/schemas/ErrorEnvelope"
+BY_ID = ("getWorkflow", "updateWorkflow", "deleteWorkflow", "executeWorkflow", "listWorkflowLogs")
+"""The operations that take a workflow id in their path."""
 
 
 def _unknown_id_replies(run: CheckRun) -> list[Reply]:
@@ -42,13 +44,7 @@ def _unknown_id_replies(run: CheckRun) -> list[Reply]:
     family="errors",
     profile=Profile.DOCS,
     rule="an unknown workflow id is refused with a 4xx and the error envelope",
-    operations=(
-        "getWorkflow",
-        "updateWorkflow",
-        "deleteWorkflow",
-        "executeWorkflow",
-        "listWorkflowLogs",
-    ),
+    operations=BY_ID,
     pointer=ERROR,
     needs=(),
     read_only=True,
@@ -68,13 +64,7 @@ def unknown_id_refused(run: CheckRun) -> None:
     family="errors",
     profile=Profile.STRICT,
     rule="an unknown workflow id answers 404",
-    operations=(
-        "getWorkflow",
-        "updateWorkflow",
-        "deleteWorkflow",
-        "executeWorkflow",
-        "listWorkflowLogs",
-    ),
+    operations=BY_ID,
     pointer=NOT_FOUND,
     needs=(),
     read_only=True,
