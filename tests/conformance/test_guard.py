@@ -9,13 +9,14 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from lenz_contract.conformance import RunContext, RunOptions, Target
+from lenz_contract.conformance import Profile, RunContext, RunOptions, Target
 from lenz_contract.conformance.guard import (
     EXCHANGE_EXTENSION,
     GUARD_HEADER,
     Guard,
     GuardRefused,
     GuardTransport,
+    never_fires,
     retry_after,
 )
 from lenz_contract.spec import Spec
@@ -184,3 +185,86 @@ def test_rate_limit_spaces_requests() -> None:
     # a fake clock that does not move: the second and third request wait one and two slots
     assert len(slept) == 2 and slept[0] == pytest.approx(0.25, abs=0.05)
     assert slept[1] == pytest.approx(0.5, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("cron", "never"),
+    [
+        ("0 0 0 30 2 *", True),
+        ("0 0 0 31 FEB ?", True),
+        ("5 4 3 31 4 *", True),  # 31 April
+        ("0 0 0 31 11 *", True),
+        ("0 0 0 29 2 *", False),  # leap years have it
+        ("0 0 0 30 2 MON", False),  # a restricted weekday fires on its own in most crons
+        ("0 0 0 30 */2 *", False),
+        ("0 0 0 30-31 2 *", False),
+        ("0 0 7 * * *", False),
+        ("0 0 0 30 2", False),  # five fields: another grammar
+        ("0 0 0 30 2 * 2030", False),
+        ("0 0 0 30 2 *\n", False),
+    ],
+)
+def test_never_fires_admits_only_days_that_do_not_exist(cron: str, never: bool) -> None:
+    assert never_fires(cron) is never
+
+
+def test_a_dormant_create_may_stay_active_only_with_a_cron_that_never_fires() -> None:
+    g = guard()
+    dormant = {"type": "schedule", "config": {"cron": "0 0 0 30 2 *"}}
+    daily = {"type": "schedule", "config": {"cron": "0 0 7 * * *"}}
+    name = "lenz-contract-run1-active"
+    kept = g.vet(
+        "POST", CREATE, body(name=name, is_active=True, trigger_node=dormant), dormant=True
+    )
+    assert kept.dormant and json.loads(kept.body)["is_active"] is True
+    for trigger, flag, named in ((daily, True, name), (dormant, False, name), (dormant, True, "x")):
+        decision = g.vet(
+            "POST", CREATE, body(name=named, is_active=True, trigger_node=trigger), dormant=flag
+        )
+        assert not decision.dormant and json.loads(decision.body)["is_active"] is False
+
+
+def test_null_is_active_goes_as_false_in_the_docs_profile_only() -> None:
+    docs = json.loads(guard().vet("POST", CREATE, body(name="x", is_active=None)).body)
+    assert docs["is_active"] is False
+    strict = guard(profile=Profile.STRICT).vet("POST", CREATE, body(name="x", is_active=None))
+    assert json.loads(strict.body)["is_active"] is None  # negative data there
+
+
+def test_a_workflow_of_the_run_answered_active_is_switched_off_at_once() -> None:
+    stored: dict[str, dict[str, object]] = {}
+    sent: list[tuple[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append((request.method, request.url.path))
+        if request.method == "POST":
+            stored["wf-1"] = {"id": "wf-1", **json.loads(request.content), "is_active": True}
+        elif request.method == "PUT":
+            stored["wf-1"] = {"id": "wf-1", **json.loads(request.content)}
+        return httpx.Response(201, json={"ok": True, "data": stored["wf-1"]})
+
+    transport, _ = _transport(handler)
+    with httpx.Client(transport=transport, base_url="https://lenz.example/base") as client:
+        client.post("/api/workflows", json={"name": "x", "is_active": False})
+    assert sent == [("POST", "/base/api/workflows"), ("PUT", "/base/api/workflows/wf-1")]
+    assert stored["wf-1"]["is_active"] is False
+    [event] = transport.guard.safety_events
+    assert event.workflow_id == "wf-1" and event.action.startswith("switched off")
+
+
+def test_a_workflow_that_stays_active_after_the_put_is_deleted() -> None:
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        if request.method == "DELETE":
+            return httpx.Response(200, json={"ok": True, "message": "deleted"})
+        return httpx.Response(200, json={"ok": True, "data": {"id": "wf-2", "is_active": True}})
+
+    transport, _ = _transport(handler)
+    with httpx.Client(transport=transport, base_url="https://lenz.example/base") as client:
+        client.post("/api/workflows", json={"name": "x"})
+    assert sent == ["POST", "PUT", "DELETE"]
+    assert transport.guard.safety_events[0].action.startswith("deleted")
+    phases = [e.phase for e in transport.exchanges]
+    assert phases == ["semantic", "safety", "safety"]

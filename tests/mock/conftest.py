@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -65,6 +66,25 @@ def anyio_backend() -> str:
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     """In-process: httpx over ASGI, no sockets (no lifespan: the app needs none to answer)."""
     transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock.test") as c:
+        yield c
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def each_store_app(
+    request: pytest.FixtureRequest, make_app: AppFactory, tmp_path: Path
+) -> Iterator[Starlette]:
+    """An app on each store: in memory, and in a SQLite file (`--state FILE`)."""
+    state_path = tmp_path / "state.sqlite" if request.param == "sqlite" else None
+    app = make_app(state_path=state_path)
+    yield app
+    app.state.mock.store.close()  # no lifespan in-process: close the SQLite file here
+
+
+@pytest.fixture
+async def each_store_client(each_store_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """`client` on each store."""
+    transport = httpx.ASGITransport(app=each_store_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://mock.test") as c:
         yield c
 

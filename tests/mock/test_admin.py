@@ -103,6 +103,28 @@ async def test_inactive_and_deleted_workflows_do_not_fire(client: httpx.AsyncCli
     assert (await logs(client, inactive["id"]))["total_data"] == 0
 
 
+@pytest.mark.parametrize("active", [False, True])
+async def test_a_put_without_is_active_leaves_the_schedule_as_it_was(
+    each_store_client: httpx.AsyncClient, active: bool
+) -> None:
+    """Decision: a PUT that forgets `is_active` keeps it, so a disabled schedule stays off."""
+    client = each_store_client
+    # CREATE fires at 07:00:00 daily; the mock clock stands at 2025-04-30T08:00:00Z.
+    created = (
+        await client.post("/api/workflows", json={**CREATE, "is_active": active}, headers=AUTH)
+    ).json()["data"]
+    body = {k: v for k, v in CREATE.items() if k != "is_active"}
+    updated = await client.put(f"/api/workflows/{created['id']}", json=body, headers=AUTH)
+    assert updated.json()["data"]["is_active"] is active
+    moved = await client.post("/__mock/clock", json={"advance": 86400})  # past 2025-05-01T07:00
+    assert moved.status_code == 200
+    fired = [f for f in moved.json()["schedules"]["fired"] if f["workflow_id"] == created["id"]]
+    assert fired == (
+        [{"workflow_id": created["id"], "fire_time": "2025-05-01T07:00:00Z"}] if active else []
+    )
+    assert (await logs(client, created["id"]))["total_data"] == (1 if active else 0)
+
+
 @pytest.mark.parametrize(
     "body",
     [

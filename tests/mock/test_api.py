@@ -92,13 +92,70 @@ async def test_get_update_delete(client: httpx.AsyncClient, app: Starlette) -> N
     assert created["id"] not in [w["id"] for w in listed.json()["data"]]
 
 
-async def test_full_replacement_drops_omitted_fields(client: httpx.AsyncClient) -> None:
-    created = await create(client)
-    body = {k: v for k, v in UPDATE.items() if k != "description"}
-    data = (await client.put(f"/api/workflows/{created['id']}", json=body, headers=AUTH)).json()[
-        "data"
-    ]
-    assert "description" not in data
+async def put(client: httpx.AsyncClient, workflow_id: str, body: Any) -> dict[str, Any]:
+    response = await client.put(f"/api/workflows/{workflow_id}", json=body, headers=AUTH)
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+async def get(client: httpx.AsyncClient, workflow_id: str) -> dict[str, Any]:
+    response = await client.get(f"/api/workflows/{workflow_id}", headers=AUTH)
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+def leave_out(body: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != key}
+
+
+# Decision (PUT without `is_active`): a PUT replaces every field its body may carry, but a
+# left-out `is_active` keeps the stored value; a left-out `description` becomes "" as on create.
+
+
+@pytest.mark.parametrize("active", [False, True])
+async def test_put_without_is_active_keeps_the_stored_flag(
+    each_store_client: httpx.AsyncClient, active: bool
+) -> None:
+    client = each_store_client
+    created = await create(client, is_active=active)
+    data = await put(client, created["id"], leave_out(UPDATE, "is_active"))
+    assert data["is_active"] is active  # not the create default (true)
+    assert {k: data[k] for k in ("name", "description", "nodes")} == {
+        k: UPDATE[k] for k in ("name", "description", "nodes")
+    }  # everything else is replaced
+    assert await get(client, created["id"]) == data
+    listed = (await client.get("/api/workflows?limit=100", headers=AUTH)).json()["data"]
+    assert [w["is_active"] for w in listed if w["id"] == created["id"]] == [active]
+
+
+@pytest.mark.parametrize(("before", "sent"), [(False, True), (True, False), (False, False)])
+async def test_put_with_is_active_sets_it(
+    each_store_client: httpx.AsyncClient, before: bool, sent: bool
+) -> None:
+    created = await create(each_store_client, is_active=before)
+    data = await put(each_store_client, created["id"], {**UPDATE, "is_active": sent})
+    assert data["is_active"] is sent
+    assert (await get(each_store_client, created["id"]))["is_active"] is sent
+
+
+async def test_put_without_description_answers_an_empty_one(
+    each_store_client: httpx.AsyncClient,
+) -> None:
+    created = await create(each_store_client)
+    assert created["description"] == CREATE["description"]
+    data = await put(each_store_client, created["id"], leave_out(UPDATE, "description"))
+    assert data["description"] == ""  # full replacement: not the old description
+    assert (await get(each_store_client, created["id"]))["description"] == ""
+
+
+async def test_create_without_description_answers_an_empty_one(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/workflows", json=leave_out(CREATE, "description"), headers=AUTH
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["data"]["description"] == ""
 
 
 async def test_execute_is_manual_by_the_token_user_and_lands_in_logs(

@@ -157,3 +157,24 @@ def test_clock_moves_over_http(live: httpx.Client) -> None:
     ]
     runs = live.get("/api/workflows/wf-uuid-001/logs", headers=AUTH).json()["data"]
     assert runs[0]["started_at"] == "2025-05-01T07:00:00Z" and runs[0]["trigger_type"] == "schedule"
+
+
+def test_a_put_without_is_active_keeps_a_disabled_schedule_off_over_http(
+    each_store_app: Starlette,
+) -> None:
+    # Decision: a PUT that leaves `is_active` out keeps the stored value (here: false).
+    created_body = {**json.loads(docs_body("createWorkflow.request.json")), "is_active": False}
+    update_body = json.loads(docs_body("updateWorkflow.request.json"))
+    del update_body["is_active"], update_body["description"]
+    with serve(each_store_app) as base_url, httpx.Client(base_url=base_url, headers=AUTH) as http:
+        workflow_id = http.post("/api/workflows", json=created_body).json()["data"]["id"]
+        updated = http.put(f"/api/workflows/{workflow_id}", json=update_body)
+        assert updated.status_code == 200
+        assert (updated.json()["data"]["is_active"], updated.json()["data"]["description"]) == (
+            False,
+            "",
+        )
+        assert http.get(f"/api/workflows/{workflow_id}").json()["data"]["is_active"] is False
+        moved = http.post("/__mock/clock", json={"advance": 86400})  # past its 07:00:00 cron
+        assert [f["workflow_id"] for f in moved.json()["schedules"]["fired"]] == ["wf-uuid-001"]
+        assert http.get(f"/api/workflows/{workflow_id}/logs").json()["total_data"] == 0

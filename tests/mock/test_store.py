@@ -88,6 +88,30 @@ def test_replace_keeps_id_and_created_at(store: Store) -> None:
     assert store.replace_workflow("nope", {}, "2025-02-01T00:00:00Z") is None
 
 
+@pytest.mark.parametrize("active", [False, True])
+def test_replace_without_is_active_keeps_the_stored_flag(store: Store, active: bool) -> None:
+    """Decision: a PUT that leaves `is_active` out keeps it (never switches a schedule on)."""
+    store.insert_workflow(workflow("w", "Old", "2025-01-01T00:00:00Z", is_active=active))
+    fields = {
+        "name": "New",
+        "trigger_node": {"type": "schedule", "config": {"cron": "0 0 8 * * *"}},
+        "nodes": [],
+    }
+    replaced = store.replace_workflow("w", fields, "2025-02-01T00:00:00Z")
+    assert replaced is not None
+    assert replaced["is_active"] is active
+    assert replaced["name"] == "New"
+    assert replaced["trigger_node"] == fields["trigger_node"]
+    assert store.get_workflow("w") == replaced
+    assert [w["id"] for w in store.scheduled_workflows()] == (["w"] if active else [])
+    switched = store.replace_workflow(
+        "w", {**fields, "is_active": not active}, "2025-02-02T00:00:00Z"
+    )
+    assert switched is not None and switched["is_active"] is (not active)
+    assert store.get_workflow("w") == switched
+    assert [w["id"] for w in store.scheduled_workflows()] == ([] if active else ["w"])
+
+
 def test_logs_newest_first_and_delete_cascades(store: Store) -> None:
     store.insert_workflow(workflow("w", "W", "2025-01-01T00:00:00Z"))
     for index, started in enumerate(

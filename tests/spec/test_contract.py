@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lenz_contract.spec import SHIPPED_SPEC_PATH, Spec
+from lenz_contract.spec import SHIPPED_SPEC_PATH, Spec, View
 from lenz_contract.spec.checks import check_document
 
 from ..conftest import REPO
@@ -167,7 +167,9 @@ def test_strict_overlay_narrows_only_the_strict_profile(spec: Spec) -> None:
     pointer = spec.operation("executeWorkflow").responses["200"].schema_pointer
     assert pointer
     assert spec.validator(pointer).errors(answer) == []
-    strict_paths = {e.path for e in spec.validator(pointer, strict=True).errors(answer, "response")}
+    strict_paths = {
+        e.path for e in spec.validator(pointer, view=View.STRICT).errors(answer, "response")
+    }
     assert strict_paths == {"response.data.trigger_type", "response.data.status"}
 
 

@@ -35,7 +35,14 @@ def parse_rate(value: str | None) -> float | None:
     required=True,
     help="The deployment (its VITE_API_URL); env LENZ_BASE_URL.",
 )
-@click.option("--token", envvar="LENZ_TOKEN", required=True, help="A bearer token; env LENZ_TOKEN.")
+@click.option("--token", envvar="LENZ_TOKEN", help="A bearer token; env LENZ_TOKEN.")
+@click.option(
+    "--token-command",
+    envvar="LENZ_TOKEN_COMMAND",
+    metavar="CMD",
+    help="A command that prints a bearer token, run at the start and again after a 401 "
+    "(short-lived tokens); env LENZ_TOKEN_COMMAND. The token is never logged or reported.",
+)
 @click.option(
     "--profile",
     type=click.Choice(["docs", "strict"]),
@@ -83,9 +90,22 @@ def parse_rate(value: str | None) -> float | None:
     help="Skip a check or a family of checks (repeatable).",
 )
 @click.option("--rate-limit", help="At most N requests per second (N/s) or minute (N/m).")
+@click.option(
+    "--fail-on-skip",
+    is_flag=True,
+    help="A skipped check fails the run (exit 1): the run proved less than asked.",
+)
+@click.option(
+    "--execution-timeout",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="How long a run still in progress is polled in the logs before it is judged.",
+)
 def conform_command(
     base_url: str,
-    token: str,
+    token: str | None,
+    token_command: str | None,
     profile: str,
     read_only: bool,
     allow_execute: bool,
@@ -98,14 +118,17 @@ def conform_command(
     only: tuple[str, ...],
     exclude_check: tuple[str, ...],
     rate_limit: str | None,
+    fail_on_skip: bool,
+    execution_timeout: float,
 ) -> None:
     """Check a Lenz deployment against the contract.
 
     Everything the run creates is named lenz-contract-<run id>-..., inactive, and deleted at the
     end (also on failure and Ctrl-C); it never changes what it did not create.
 
-    Exit 0 when the deployment conforms, 1 when a check fails, 2 on usage errors, an unreachable
-    target or a refused token, 130 when interrupted.
+    Exit 0 when the deployment conforms, 1 when a check fails (or errs, or is skipped with
+    --fail-on-skip), 2 on usage errors, an unreachable target, a refused token or a target that
+    stops answering mid-run, 130 when interrupted.
     """
     from ..conformance import PreflightError, Profile, RunOptions, Target, run
     from ..conformance.checks import FAMILIES
@@ -131,6 +154,8 @@ def conform_command(
         raise click.BadParameter("the report is .md or .html", param_hint="--report")
     if not base_url.startswith(("http://", "https://")):
         raise click.BadParameter("an http:// or https:// URL", param_hint="--base-url")
+    if not token and not token_command:
+        raise click.UsageError("a token is needed: --token (or LENZ_TOKEN) or --token-command")
 
     options = RunOptions(
         profile=Profile(profile),
@@ -143,6 +168,9 @@ def conform_command(
         only=only,
         exclude_checks=exclude_check,
         rate_limit=parse_rate(rate_limit),
+        fail_on_skip=fail_on_skip,
+        execution_timeout=execution_timeout,
+        token_command=token_command,
     )
     _keep_hypothesis_out_of_cwd()
     console = Console(highlight=False)
@@ -150,7 +178,7 @@ def conform_command(
     reporter = ConsoleReporter(console)
     try:
         with reporter:
-            result = run(Target.http(base_url), token, options, reporter=reporter)
+            result = run(Target.http(base_url), token or "", options, reporter=reporter)
     except PreflightError as exc:
         err.print(f"error: {exc}", markup=False, soft_wrap=True)
         sys.exit(2)

@@ -15,7 +15,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .context import Profile, RunContext, RunOptions, Source, Target
+    from ..spec import Source
+    from .context import Profile, RunContext, RunOptions, Target
     from .results import Exchange, Failure, Outcome, Rule, RunResult, Status
     from .runner import PreflightError, run
     from .session import Session

@@ -1,5 +1,7 @@
 """The Lenz checks' own client: one method per operation, every call through the guard.
 
+Methods and paths come from the spec (`Spec.operation`), never written here.
+
 Calls never raise on an HTTP status: a check wants to see a 500 or a 404, not an exception. Each
 answer comes back as a `Reply` holding the exchange as it went over the wire, so a failure can
 point at it (and its `curl`).
@@ -11,12 +13,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from .context import RunContext
-from .guard import EXCHANGE_EXTENSION, PHASE_EXTENSION, GuardRefused
+from .guard import DORMANT_EXTENSION, EXCHANGE_EXTENSION, PHASE_EXTENSION, GuardRefused
 from .results import Exchange
+from .token import PLACEHOLDER
 
 NO_TOKEN = ""  # pass as `token=` to send no Authorization header at all
 
@@ -80,7 +84,7 @@ class LenzClient:
         self.phase = phase
         self.observer = observer
 
-    # -- the seven operations ----------------------------------------------------------------
+    # -- the seven operations (method and path read from the spec) ---------------------------
 
     def list_workflows(
         self,
@@ -91,29 +95,36 @@ class LenzClient:
         token: str | None = None,
     ) -> Reply:
         params = {"page": page, "limit": limit, "search": search}
-        return self.call("listWorkflows", "GET", "/api/workflows", params=params, token=token)
+        return self.operation("listWorkflows", params=params, token=token)
 
-    def create(self, body: Any, *, token: str | None = None, raw: bytes | None = None) -> Reply:
-        return self.call(
-            "createWorkflow", "POST", "/api/workflows", body=body, raw=raw, token=token
+    def create(
+        self,
+        body: Any,
+        *,
+        token: str | None = None,
+        raw: bytes | None = None,
+        dormant: bool = False,
+    ) -> Reply:
+        """Create a workflow; `dormant=True` asks the guard to let it be active, which it only
+        does for a schedule that can never fire (`guard.never_fires`)."""
+        extensions = {DORMANT_EXTENSION: True} if dormant else None
+        return self.operation(
+            "createWorkflow", body=body, raw=raw, token=token, extensions=extensions
         )
 
     def get(self, workflow_id: str, *, token: str | None = None) -> Reply:
-        return self.call("getWorkflow", "GET", self.item(workflow_id), token=token)
+        return self.operation("getWorkflow", workflow_id, token=token)
 
     def update(
         self, workflow_id: str, body: Any, *, token: str | None = None, raw: bytes | None = None
     ) -> Reply:
-        return self.call(
-            "updateWorkflow", "PUT", self.item(workflow_id), body=body, raw=raw, token=token
-        )
+        return self.operation("updateWorkflow", workflow_id, body=body, raw=raw, token=token)
 
     def delete(self, workflow_id: str, *, token: str | None = None) -> Reply:
-        return self.call("deleteWorkflow", "DELETE", self.item(workflow_id), token=token)
+        return self.operation("deleteWorkflow", workflow_id, token=token)
 
     def execute(self, workflow_id: str, *, token: str | None = None) -> Reply:
-        path = self.item(workflow_id) + "/execute"
-        return self.call("executeWorkflow", "POST", path, token=token)
+        return self.operation("executeWorkflow", workflow_id, token=token)
 
     def logs(
         self,
@@ -124,16 +135,44 @@ class LenzClient:
         token: str | None = None,
     ) -> Reply:
         params = {"page": page, "limit": limit}
-        path = self.item(workflow_id) + "/logs"
-        return self.call("listWorkflowLogs", "GET", path, params=params, token=token)
+        return self.operation("listWorkflowLogs", workflow_id, params=params, token=token)
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    @staticmethod
-    def item(workflow_id: str) -> str:
-        from urllib.parse import quote
+    def operation(
+        self,
+        operation_id: str,
+        workflow_id: str | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        raw: bytes | None = None,
+        token: str | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> Reply:
+        """Call `operation_id` at the method and path the spec gives it."""
+        op = self.ctx.spec.operation(operation_id)
+        return self.call(
+            operation_id,
+            op.method,
+            self.path_of(operation_id, workflow_id),
+            params=params,
+            body=body,
+            raw=raw,
+            token=token,
+            extensions=extensions,
+        )
 
-        return "/api/workflows/" + quote(workflow_id, safe="")
+    def path_of(self, operation_id: str, workflow_id: str | None = None) -> str:
+        """The operation's path with its one path parameter (the workflow id) filled in."""
+        op = self.ctx.spec.operation(operation_id)
+        names = [p.name for p in op.parameters if p.location == "path"]
+        path = op.path
+        for name in names:
+            if workflow_id is None:
+                raise ValueError(f"{operation_id} needs a workflow id")
+            path = path.replace("{" + name + "}", quote(workflow_id, safe=""))
+        return path
 
     def call(
         self,
@@ -145,10 +184,11 @@ class LenzClient:
         body: Any = None,
         raw: bytes | None = None,
         token: str | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> Reply:
-        """Send one request; `token=None` uses the run's token, `NO_TOKEN` sends none."""
+        """Send one request; `token=None` sends the run's token, `NO_TOKEN` none."""
         headers = {"Accept": "application/json"}
-        used = self.ctx.token if token is None else token
+        used = PLACEHOLDER if token is None else token  # the guard fills in the run's token
         if used:
             headers["Authorization"] = f"Bearer {used}"
         content: bytes | None = raw
@@ -164,7 +204,7 @@ class LenzClient:
             params=query or None,
             headers=headers,
             content=content,
-            extensions={PHASE_EXTENSION: self.phase},
+            extensions={PHASE_EXTENSION: self.phase, **(extensions or {})},
         )
         try:
             response = self.http.send(request)

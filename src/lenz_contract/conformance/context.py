@@ -12,17 +12,29 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..spec import Spec
+from ..spec import Source, Spec, View
+from .token import TokenSource
+
+__all__ = [
+    "IN_PROCESS_URL",
+    "NAME_PREFIX",
+    "Profile",
+    "RunContext",
+    "RunOptions",
+    "Source",
+    "Target",
+]
 
 NAME_PREFIX = "lenz-contract"
 IN_PROCESS_URL = "http://lenz.in-process"
 
 
 class Profile(StrEnum):
-    """Which rules a run asserts (see CONTRACT-DECISIONS.md).
+    """Which rules a run asserts (docs/contract-decisions.md, "How the profiles use this").
 
-    `docs` asserts what the docs promise plus universal HTTP rules; `strict` adds the decisions
-    this project inferred where the docs are silent (the mock follows them).
+    `docs` asserts what the docs promise plus universal HTTP rules, against the spec's DOCS
+    view (no inferred constraint); `strict` adds the decisions this project took where the docs
+    are silent (the mock follows them), against the STRICT view.
     """
 
     DOCS = "docs"
@@ -32,13 +44,10 @@ class Profile(StrEnum):
         """A strict run asserts docs rules too; a docs run asserts docs rules only."""
         return self is Profile.STRICT or rule_profile is Profile.DOCS
 
-
-class Source(StrEnum):
-    """What a rule rests on: the docs' words, our inference, or HTTP itself."""
-
-    DOCUMENTED = "documented"
-    INFERRED = "inferred"
-    UNIVERSAL = "universal"
+    @property
+    def view(self) -> View:
+        """The view of the spec whose schemas this profile asserts."""
+        return View.DOCS if self is Profile.DOCS else View.STRICT
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,9 @@ class RunOptions:
     semantic: bool = True  # the Lenz checks
     checks: tuple[str, ...] = ()  # run only these Lenz checks (empty: all of the profile)
     max_retry_after: float = 120.0  # longest single 429 wait honoured before giving up
+    execution_timeout: float = 30.0  # how long a run still in progress is polled in the logs
+    fail_on_skip: bool = False  # a run that proved less than asked (a skipped check) fails
+    token_command: str | None = None  # prints a token; run at start and after a 401
 
 
 def new_run_id() -> str:
@@ -107,10 +119,16 @@ class RunContext:
     def __post_init__(self) -> None:
         if self.options.seed is not None:
             self.seed = self.options.seed
+        self.tokens = TokenSource(self.token, self.options.token_command)
 
     @property
     def profile(self) -> Profile:
         return self.options.profile
+
+    @property
+    def view(self) -> Spec:
+        """The contract as this run's profile asserts it (`Profile.view`)."""
+        return self.spec.as_view(self.profile.view)
 
     @property
     def name_prefix(self) -> str:
@@ -140,4 +158,4 @@ class RunContext:
 
     def redact(self, text: str) -> str:
         """Never write the token anywhere: reports show `$LENZ_TOKEN` instead."""
-        return text.replace(self.token, "$LENZ_TOKEN") if self.token else text
+        return self.tokens.redact(text)

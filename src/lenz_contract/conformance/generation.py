@@ -19,16 +19,21 @@ from .guard import EXCHANGE_HEADER, Gateway
 from .profiles import (
     BUILTIN,
     builtin_cells,
+    builtin_names,
     examples_phase_checks,
-    excluded,
     generation_document,
     operation_overrides,
     schemathesis_checks,
 )
 from .results import Exchange, Failure, RunResult, Status
 from .session import Session
+from .token import PLACEHOLDER
 
 READ_ONLY_METHODS = ("GET",)
+TOKEN_REFUSALS = (400, 401, 403)
+SHAPE_CHECKS = frozenset(
+    {"response_schema_conformance", "content_type_conformance", "status_code_conformance"}
+)
 STATEFUL_STEPS = 6
 RETRY_BUDGET = 120.0
 
@@ -43,7 +48,7 @@ def schemathesis_config(ctx: RunContext) -> dict[str, Any]:
     table: dict[str, Any] = {
         "seed": ctx.seed,
         "cache": {"enabled": False},
-        "headers": {"Authorization": f"Bearer {ctx.token}"},
+        "headers": {"Authorization": f"Bearer {PLACEHOLDER}"},  # filled in by the guard
         "workers": ctx.options.workers,
         "continue-on-failure": True,
         "request-timeout": timeout,
@@ -105,7 +110,7 @@ class Generation:
         self.labels = {
             f"{op.method} {op.path}": op.operation_id for op in self.ctx.spec.operations.values()
         }
-        self.enabled = [name for name in BUILTIN if not excluded(self.ctx, name, "schemathesis")]
+        self.enabled = builtin_names(self.ctx)
 
     def run(self, time_budget: float | None) -> None:
         from schemathesis.engine import events, from_schema
@@ -145,13 +150,19 @@ class Generation:
                         self.result.errors.append(f"reading {event.recorder.label}: {exc!r}")
                     self.reporter.scenario(event.phase.value, event.recorder.label, self.result)
                 elif isinstance(event, events.NonFatalError):
-                    self.result.errors.append(
-                        self.ctx.redact(f"{event.label}: {event.info.title}: {event.info.message}")
-                    )
+                    if self.result.target_lost:
+                        continue  # the consequence, already said once
+                    text = f"{event.label}: {event.info.title}: {event.info.message}"
+                    if _looks_like_network(text) and (why := self.session.unreachable()):
+                        self.result.target_lost = why
+                        stream.stop()
+                        continue
+                    self.result.errors.append(self.ctx.redact(text))
                 elif isinstance(event, events.FatalError):
                     self.result.errors.append(self.ctx.redact(f"schemathesis: {event.exception}"))
                 elif isinstance(event, events.Interrupted) and not spent:
-                    self.result.interrupted = True
+                    # our own stop (a lost target) is not the user's Ctrl-C
+                    self.result.interrupted = not self.result.target_lost
         except KeyboardInterrupt:
             stream.stop()
             self.result.interrupted = True
@@ -169,17 +180,32 @@ class Generation:
             if operation is None:
                 continue
             for check in nodes:
-                if check.name not in BUILTIN:
+                if check.name not in self.enabled:
                     continue
                 outcome = self.result.outcome(
                     operation, check.name, BUILTIN[check.name].rule(self.ctx.profile)
                 )
                 outcome.runs += 1
                 if check.status == EngineStatus.FAILURE and check.failure_info is not None:
-                    outcome.add_failure(self._failure(recorder, case_id, operation, check, phase))
+                    failure = self._failure(recorder, case_id, operation, check, phase)
+                    if not self._token_refusal_in_docs(failure):
+                        outcome.add_failure(failure)
                 elif check.status == EngineStatus.ERROR and outcome.status is Status.PASSED:
                     outcome.status = Status.ERROR
                     outcome.detail = "the check crashed (see the run errors)"
+
+    def _token_refusal_in_docs(self, failure: Failure) -> bool:
+        """In the docs profile, the answer to a request sent without the run's token is a
+        token refusal in the middleware's own words: its body and its status (400, 401 or 403)
+        are the auth checks' to judge, not the schema's (docs/contract-decisions.md)."""
+        exchange = failure.exchange
+        return (
+            self.ctx.profile is Profile.DOCS
+            and exchange is not None
+            and not exchange.sent_token()
+            and exchange.status in TOKEN_REFUSALS
+            and failure.check in SHAPE_CHECKS
+        )
 
     def _failure(
         self, recorder: Any, case_id: str, operation: str, check: Any, phase: str
@@ -225,6 +251,11 @@ class Generation:
             return self.session.transport.exchange(int(value))
         except (TypeError, ValueError):
             return None
+
+
+def _looks_like_network(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in ("connect", "network", "timeout", "timed out"))
 
 
 def _forget_app(app: Any) -> None:

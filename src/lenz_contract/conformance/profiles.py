@@ -1,22 +1,23 @@
 """The two profiles, as rules: which checks each asserts and what every rule rests on.
 
 `docs` asserts what the docs promise plus universal HTTP rules; `strict` adds the decisions of
-CONTRACT-DECISIONS.md. For schemathesis's own checks this module says how to configure them per
-profile: in `docs`, "valid data must be accepted" only holds for the docs' own examples (a spec
-written from docs cannot know every input a real server refuses), and invalid data may be
-refused with any 4xx; in `strict`, generated valid data must be accepted and invalid data
-refused with 400 (or 401/404/413 where those apply).
+docs/contract-decisions.md. schemathesis generates from the spec as the profile sees it
+(`Profile.view`): in `docs`, the DOCS view, where no inferred constraint is left, so "invalid
+data must be refused" means invalid by what the docs state (malformed JSON, a documented field
+of another JSON type, no token) and any 4xx will do; "valid data must be accepted" only holds
+for the docs' own examples. In `strict`, the STRICT view: generated valid data must be accepted
+and invalid data refused with 400 (or 401/404/413 where those apply).
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
+from ..spec import Source
 from ..spec.document import resolve_pointer
 from .checks import EXCHANGE_CHECKS, REGISTRY, load_all
-from .context import Profile, RunContext, Source
+from .context import Profile, RunContext
 from .results import Rule
 
 STRICT_NEGATIVE_STATUSES = ["400", "401", "404", "413"]
@@ -24,7 +25,12 @@ STRICT_NEGATIVE_STATUSES = ["400", "401", "404", "413"]
 
 @dataclass(frozen=True)
 class BuiltinCheck:
-    """One of schemathesis's checks, as this project asserts it."""
+    """One of schemathesis's checks, as this project asserts it in each profile.
+
+    `text`/`source`/`reason` describe the docs-profile rule; `strict_*` the strict one where it
+    differs. `docs=False`: the docs profile does not assert it at all (its rule rests on a
+    decision the docs do not make).
+    """
 
     name: str
     text: str
@@ -33,6 +39,7 @@ class BuiltinCheck:
     strict_text: str | None = None
     strict_source: Source | None = None
     strict_reason: str | None = None
+    docs: bool = True
 
     def rule(self, profile: Profile) -> Rule:
         if profile is Profile.STRICT and self.strict_text is not None:
@@ -44,7 +51,11 @@ class BuiltinCheck:
                 self.strict_text,
                 self.strict_reason,
             )
-        return Rule(self.name, "schemathesis", "docs", self.source, self.text, self.reason)
+        level = "docs" if self.docs else "strict"
+        return Rule(self.name, "schemathesis", level, self.source, self.text, self.reason)
+
+    def asserted_in(self, profile: Profile) -> bool:
+        return self.docs or profile is Profile.STRICT
 
 
 BUILTIN: dict[str, BuiltinCheck] = {
@@ -53,47 +64,66 @@ BUILTIN: dict[str, BuiltinCheck] = {
         BuiltinCheck("not_a_server_error", "no answer is a 5xx", Source.UNIVERSAL),
         BuiltinCheck(
             "status_code_conformance",
-            "every status is one the contract lists for the operation",
-            Source.INFERRED,
-            "the docs show bodies without statuses; the contract lists 200/201 and any 4xx",
+            "every answer is a success (2xx) or a refusal (4xx)",
+            Source.UNIVERSAL,
+            "the docs show success and error bodies only, with no statuses",
+            strict_text="every status is one the contract lists for the operation",
+            strict_source=Source.INFERRED,
+            strict_reason="the contract's statuses are inferred (the docs list bodies only)",
         ),
         BuiltinCheck(
             "content_type_conformance",
-            "answers are application/json",
+            "answers with a documented body are application/json",
             Source.DOCUMENTED,
-            "every documented response body is application/json",
+            "the docs: every documented response body is «application/json»",
         ),
         BuiltinCheck(
             "response_schema_conformance",
-            "every answer fits the documented schema of its status",
+            "every answer fits the documented schema of its status (no inferred constraint)",
             Source.DOCUMENTED,
+            "the docs' examples show each body",
+            strict_text="every answer fits the contract's schema, with the strict overlays",
+            strict_source=Source.INFERRED,
+            strict_reason="x-lenz-strict and the inferred constraints are the contract's decisions",
         ),
         BuiltinCheck(
             "negative_data_rejection",
-            "a request the contract refuses is refused with a 4xx",
-            Source.INFERRED,
-            "the request schemas are read from the docs' examples (required fields are inferred)",
-            strict_text="a request the contract refuses is refused with 400 (401/404/413 where they apply)",
-            strict_reason="CONTRACT-DECISIONS: bad body, bad query value, malformed JSON answer 400",
+            "a request the docs make wrong (malformed JSON, a documented field of another JSON "
+            "type) is refused with a 4xx",
+            Source.DOCUMENTED,
+            "the docs: «Use the request body type in TypeScript.»: each body field has a type",
+            strict_text="a request the contract refuses is refused with 400 "
+            "(401/404/413 where they apply)",
+            strict_source=Source.INFERRED,
+            strict_reason="docs/contract-decisions.md: bad body, bad query value, malformed JSON "
+            "answer 400",
         ),
         BuiltinCheck(
             "positive_data_acceptance",
             "the docs' own example requests are accepted",
             Source.DOCUMENTED,
+            "the docs' create and update examples",
             strict_text="every request the contract accepts is accepted (generated data too)",
             strict_source=Source.INFERRED,
             strict_reason="a spec written from docs cannot know every input a real server refuses",
         ),
         BuiltinCheck(
             "ignored_auth",
-            "an operation that needs the bearer token refuses a request without it",
-            Source.DOCUMENTED,
-            "Semua endpoint memerlukan header Authorization: Bearer <token>",
+            "an operation refuses a request without the bearer token, or with a wrong one "
+            "(401 or 403)",
+            Source.INFERRED,
+            "docs/contract-decisions.md: the docs require the token but not the status of a "
+            "refusal (echo-jwt answers a missing one with 400); the Lenz auth checks judge the "
+            "docs profile",
+            docs=False,
         ),
         BuiltinCheck(
             "use_after_free",
-            "a deleted workflow is gone for every operation",
-            Source.UNIVERSAL,
+            "a deleted workflow is gone for every operation (its logs too)",
+            Source.INFERRED,
+            "docs/contract-decisions.md: the logs of a deleted workflow may answer an empty page; "
+            "crud_delete_removes judges the docs profile",
+            docs=False,
         ),
         BuiltinCheck(
             "ensure_resource_availability",
@@ -105,29 +135,24 @@ BUILTIN: dict[str, BuiltinCheck] = {
 
 DISABLED_BUILTINS = (
     "response_headers_conformance",  # the contract declares no response headers
-    "missing_required_header",  # no required headers but Authorization (ignored_auth has it)
-    "unsupported_method",  # 405 on undeclared methods: the docs say nothing; never sent (guard)
+    "missing_required_header",  # no required headers but Authorization (the auth checks have it)
+    "unsupported_method",  # 405 on undeclared methods: strict `wrong_method_405`; never generated
     "allow_header_conformance",
     "object_level_authorization",  # needs a second identity
 )
 
 
-# Keywords of the spec that only the strict profile asserts, although they sit in the schemas
-# (CONTRACT-DECISIONS.md, "what the docs profile accepts"). The docs profile generates from the
-# spec without them, so a deployment that does not validate cron is not failed for it.
-DOCS_UNASSERTED: dict[str, tuple[str, ...]] = {
-    "#/components/schemas/CronExpression": ("type", "pattern"),  # cron: "not checked" in docs
-}
-
-
 def generation_document(ctx: RunContext, operations: list[str]) -> dict[str, Any]:
-    """The spec schemathesis generates from: the shipped one, with only `operations` (and links
-    to them), relaxed for the docs profile.
+    """The spec schemathesis generates from: the profile's view of the contract, with only
+    `operations` (and links to them).
 
     Dropping an operation from the document (not only filtering it) matters: the stateful phase
-    follows links to operations a filter left out.
+    follows links to operations a filter left out. The view is derived once per contract, so it
+    is copied before it is cut.
     """
-    document = copy.deepcopy(ctx.spec.document)
+    import copy
+
+    document = copy.deepcopy(ctx.view.document)
     keep = set(operations)
     for path, item in list((document.get("paths") or {}).items()):
         for method in [m for m in item if isinstance(item[m], dict) and "operationId" in item[m]]:
@@ -136,11 +161,6 @@ def generation_document(ctx: RunContext, operations: list[str]) -> dict[str, Any
         if not any(isinstance(v, dict) and "operationId" in v for v in item.values()):
             del document["paths"][path]
     _drop_links(document, keep)
-    if ctx.profile is Profile.DOCS:
-        for pointer, keywords in DOCS_UNASSERTED.items():
-            node = resolve_pointer(document, pointer)
-            for keyword in keywords:
-                node.pop(keyword, None)
     return document
 
 
@@ -169,6 +189,15 @@ def _drop_links(document: dict[str, Any], keep: set[str]) -> None:
             links.pop(name, None)
 
 
+def builtin_names(ctx: RunContext) -> list[str]:
+    """schemathesis's checks this run asserts."""
+    return [
+        name
+        for name, check in BUILTIN.items()
+        if check.asserted_in(ctx.profile) and not excluded(ctx, name, "schemathesis")
+    ]
+
+
 def all_check_names() -> list[str]:
     """Every check name a run knows (for `--exclude-check` and the reports)."""
     load_all()
@@ -183,8 +212,9 @@ def excluded(ctx: RunContext, name: str, family: str) -> bool:
 def schemathesis_checks(ctx: RunContext) -> dict[str, Any]:
     """The `[checks]` table for a run (custom checks of other packages stay off)."""
     table: dict[str, Any] = {"enabled": False}
-    for name in BUILTIN:
-        table[name] = {"enabled": not excluded(ctx, name, "schemathesis")}
+    for name, check in BUILTIN.items():
+        enabled = check.asserted_in(ctx.profile) and not excluded(ctx, name, "schemathesis")
+        table[name] = {"enabled": enabled}
     for name in DISABLED_BUILTINS:
         table[name] = {"enabled": False}
     if ctx.profile is Profile.STRICT:
@@ -214,14 +244,29 @@ def on_id(ctx: RunContext) -> list[str]:
 def builtin_cells(
     ctx: RunContext, operations: list[str], checks: list[str]
 ) -> list[tuple[str, str]]:
-    """The (operation, check) cells schemathesis's checks fill in this run."""
-    docs_on_id = set(on_id(ctx)) if ctx.profile is Profile.DOCS else set()
+    """The (operation, check) cells schemathesis's checks fill in this run.
+
+    In the docs profile, "the docs' own examples are accepted" has a cell only where the docs
+    give a request example that can reach the target (a body, on no made-up id).
+    """
     return [
         (op, name)
         for op in operations
         for name in checks
-        if not (name == "positive_data_acceptance" and op in docs_on_id)
+        if not (name == "positive_data_acceptance" and op not in docs_examples_apply(ctx))
     ]
+
+
+def docs_examples_apply(ctx: RunContext) -> set[str]:
+    """Operations whose docs' request examples the docs profile asks the target to accept."""
+    if ctx.profile is not Profile.DOCS:
+        return set(ctx.spec.operations)
+    on_ids = set(on_id(ctx))
+    return {
+        op.operation_id
+        for op in ctx.spec.operations.values()
+        if op.request_examples and op.operation_id not in on_ids
+    }
 
 
 def operation_overrides(ctx: RunContext) -> list[dict[str, Any]]:

@@ -31,6 +31,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--lenz-token", default=None, help="Bearer token (default: env LENZ_TOKEN).")
     group.addoption(
+        "--lenz-token-command",
+        default=None,
+        help="A command that prints a bearer token, run at start and after a 401 "
+        "(default: env LENZ_TOKEN_COMMAND).",
+    )
+    group.addoption(
         "--lenz-profile", choices=("docs", "strict"), default="docs", help="Profile (docs)."
     )
     group.addoption("--lenz-read-only", action="store_true", help="GET requests only.")
@@ -65,6 +71,9 @@ def build_context(config: pytest.Config) -> RunContext:
         seed=config.getoption("--lenz-seed"),
         only=tuple(config.getoption("--lenz-only")),
         generation=not config.getoption("--lenz-no-generation"),
+        token_command=config.getoption("--lenz-token-command")
+        or os.environ.get("LENZ_TOKEN_COMMAND")
+        or None,
     )
     token = config.getoption("--lenz-token") or os.environ.get("LENZ_TOKEN", "")
     return RunContext(Target.http(config.getoption("--lenz-base-url")), token, options)
@@ -98,9 +107,11 @@ class PluginRun:
         return self.result
 
     def audit(self) -> RunResult:
-        from .runner import audit_exchanges
+        from .runner import audit_exchanges, report_safety_events
 
         audit_exchanges(self.session, self.result)
+        if self.ctx.may_write:
+            report_safety_events(self.session, self.result)
         return self.result
 
 

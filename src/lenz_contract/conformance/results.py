@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .context import Source
+from ..spec import Source
 
 BODY_EXCERPT = 400
 MAX_FAILURES_PER_CELL = 3
@@ -42,6 +42,13 @@ class Exchange:
     def header(self, name: str) -> str | None:
         lowered = name.lower()
         return next((v for k, v in self.response_headers if k.lower() == lowered), None)
+
+    def sent_token(self) -> bool:
+        """Whether the request carried the run's own token (redacted here as `$LENZ_TOKEN`)."""
+        return any(
+            k.lower() == "authorization" and v == "Bearer $LENZ_TOKEN"
+            for k, v in self.request_headers
+        )
 
     def json(self) -> Any:
         try:
@@ -179,9 +186,15 @@ class RunResult:
     guard_rewrites: int = 0
     guard_refusals: int = 0
     rate_limit_waits: int = 0
+    token_refreshes: int = 0  # new tokens from --token-command after a 401
     is_mock: bool = False
     execute_allowed: bool = False
     notes: list[str] = field(default_factory=list)
+    safety: list[str] = field(default_factory=list)  # workflows answered active, and what was done
+    target_lost: str = ""  # why the run stopped: the target stopped answering mid-run
+    fail_on_skip: bool = False  # a skipped check fails the run (it proved less than asked)
+    operations_asked: list[str] = field(default_factory=list)
+    operations_exercised: set[str] = field(default_factory=set)
     replay: str = ""  # the command line that replays this run (add `--only <operation>`)
 
     def replay_for(self, failure: Failure) -> str:
@@ -204,16 +217,59 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failed_checks and not self.errors and not self.interrupted
+        """Nothing failed, nothing broke, and the run went to its end."""
+        return (
+            not self.failed_checks
+            and not self.errors
+            and not self.interrupted
+            and not self.target_lost
+            and not any(o.status is Status.ERROR for o in self.outcomes.values())
+            and not (self.fail_on_skip and self.counts()[Status.SKIPPED])
+        )
 
     @property
     def exit_code(self) -> int:
+        """0 conforms; 1 a check failed or errored (or was skipped, with --fail-on-skip);
+        2 the target stopped answering; 130 interrupted."""
         if self.interrupted:
             return 130
+        if self.target_lost:
+            return 2
         return 0 if self.ok else 1
 
     def counts(self) -> dict[Status, int]:
+        """Cells per status; run errors (not tied to a cell) count as errors too, so that the
+        summary line and the tables add up."""
         out = dict.fromkeys(Status, 0)
         for outcome in self.outcomes.values():
             out[outcome.status] += 1
+        out[Status.ERROR] += len(self.errors)
         return out
+
+    def summary_counts(self) -> str:
+        counts = self.counts()
+        return (
+            f"{counts[Status.FAILED]} failed, {counts[Status.ERROR]} errors, "
+            f"{counts[Status.SKIPPED]} skipped, {counts[Status.PASSED]} passed"
+        )
+
+    def exercised(self) -> list[str]:
+        """The operations some request of the checks or the generated phases reached."""
+        return sorted(self.operations_exercised)
+
+    def coverage(self) -> list[str]:
+        """What the run proved, and what it did not (and why), in a few lines."""
+        asked = self.operations_asked
+        lines = [f"{len(set(asked) & self.operations_exercised)}/{len(asked)} operations exercised"]
+        missing = [op for op in asked if op not in self.operations_exercised]
+        if missing:
+            lines[0] += f" (not: {', '.join(missing)})"
+        by_reason: dict[str, set[str]] = {}
+        for outcome in self.outcomes.values():
+            if outcome.status is Status.SKIPPED:
+                by_reason.setdefault(outcome.detail or "not exercised", set()).add(outcome.check)
+        for reason, checks in sorted(by_reason.items(), key=lambda item: -len(item[1])):
+            names = sorted(checks)
+            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            lines.append(f"skipped: {shown}: {reason}")
+        return lines

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
+from ..spec import Source
 from .checks import (
     EXCHANGE_CHECKS,
     CheckAborted,
@@ -24,10 +25,12 @@ from .client import TransportProblem
 from .context import RunContext, RunOptions, Target
 from .guard import GuardRefused
 from .profiles import excluded
-from .results import Failure, Outcome, RunResult, Status
+from .results import Failure, Outcome, Rule, RunResult, Status
 from .session import PreflightError, Session
 
 __all__ = ["PreflightError", "Reporter", "run", "run_check", "run_checks", "selected_checks"]
+
+TRANSPORT = TransportProblem.__name__
 
 
 class Reporter(Protocol):
@@ -66,9 +69,17 @@ def selected_checks(ctx: RunContext) -> list[LenzCheck]:
 
 
 def run_checks(session: Session, result: RunResult, reporter: Reporter | None = None) -> None:
-    """Run the Lenz checks of the profile, recording one outcome per check and operation."""
+    """Run the Lenz checks of the profile, recording one outcome per check and operation.
+
+    A check that could not reach the target makes the run ask once more; if the target is gone,
+    the run stops there (exit 2) instead of erroring every check that is left.
+    """
     for check in selected_checks(session.ctx):
-        run_check(session, check, result, reporter)
+        outcomes = run_check(session, check, result, reporter)
+        lost = any(o.status is Status.ERROR and TRANSPORT in o.detail for o in outcomes)
+        if lost and (why := session.unreachable()):
+            result.target_lost = why
+            return
 
 
 def run_check(
@@ -145,15 +156,17 @@ def audit_exchanges(session: Session, result: RunResult) -> None:
     ]
     rules = {c.name: c.rule_for(ctx.spec) for c in checks}
     for exchange in list(session.transport.exchanges):
-        op, _, _ = ctx.spec.match(exchange.method, exchange.path)
-        if op is None or op.operation_id not in only:
-            continue
         for check in checks:
             if exchange.phase not in check.phases:
                 continue
+            # a rule means the same in every run: a docs rule judges with the DOCS view
+            view = ctx.spec.as_view(check.profile.view)
+            op, _, _ = view.match(exchange.method, exchange.path)
+            if op is None or op.operation_id not in only:
+                continue
             outcome = result.outcome(op.operation_id, check.name, rules[check.name])
             outcome.runs += 1
-            why = check.func(ctx.spec, op, exchange)
+            why = check.func(view, op, exchange)
             if why:
                 outcome.add_failure(
                     Failure(
@@ -170,6 +183,60 @@ def audit_exchanges(session: Session, result: RunResult) -> None:
                 )
 
 
+SAFETY_RULE = Rule(
+    check="created_inactive",
+    family="safety",
+    profile="docs",
+    source=Source.DOCUMENTED,
+    text="a workflow created or updated with is_active false is stored and answered inactive",
+    reason="the docs: `is_active` is a documented field (the create and update examples send it)",
+    pointer="#/components/schemas/WorkflowInput/properties/is_active",
+)
+
+
+def report_safety_events(session: Session, result: RunResult) -> None:
+    """Every workflow of the run that a deployment answered active, and what was done about it.
+
+    Checked on every answer; the guard switched each one off at once. One outcome per run (the
+    rule holds for the whole API), failed by each event.
+    """
+    outcome = result.outcome("createWorkflow", SAFETY_RULE.check, SAFETY_RULE)
+    outcome.runs += 1
+    for event in session.guard.safety_events:
+        exchange = session.transport.exchange(event.exchange)
+        operation = "createWorkflow"
+        if exchange is not None:
+            op, _, _ = session.ctx.spec.match(exchange.method, exchange.path)
+            operation = op.operation_id if op is not None else operation
+        result.safety.append(f"{event.workflow_id}: answered active; {event.action}")
+        outcome.add_failure(
+            Failure(
+                check=SAFETY_RULE.check,
+                operation="createWorkflow",
+                rule=SAFETY_RULE,
+                message=f"SAFETY: workflow {event.workflow_id!r} of this run was answered active "
+                f"(by {operation}) although the run sent is_active false; it was "
+                f"{event.action}",
+                expected="is_active false",
+                actual=f"{exchange.status} {exchange.body_excerpt(200)}" if exchange else "",
+                exchange=exchange,
+                phase=exchange.phase if exchange else "semantic",
+                seed=session.ctx.seed,
+            )
+        )
+
+
+def exercised(session: Session) -> set[str]:
+    """The operations that answered some request of the checks or of the generated phases."""
+    found = set()
+    for exchange in session.transport.exchanges:
+        if exchange.phase in ("semantic", "generation") and exchange.status is not None:
+            op, _, _ = session.ctx.spec.match(exchange.method, exchange.path)
+            if op is not None:
+                found.add(op.operation_id)
+    return found
+
+
 def replay_command(ctx: RunContext) -> str:
     """`lenz-contract conform ...` with the options and the seed of this run."""
     options = ctx.options
@@ -184,6 +251,8 @@ def replay_command(ctx: RunContext) -> str:
         parts.append("--read-only")
     if options.allow_execute:
         parts.append("--allow-execute")
+    if options.fail_on_skip:
+        parts.append("--fail-on-skip")
     return " ".join(parts)
 
 
@@ -217,10 +286,12 @@ def run(
         raise
     result.is_mock, result.execute_allowed = ctx.is_mock, ctx.execute_allowed
     result.replay = replay_command(ctx)
+    result.fail_on_skip = ctx.options.fail_on_skip
+    result.operations_asked = ctx.operations()
     try:
         if ctx.options.semantic:
             run_checks(session, result, reporter)
-        if ctx.options.generation and not result.interrupted:
+        if ctx.options.generation and not result.interrupted and not result.target_lost:
             budget = ctx.options.time_budget
             if budget is not None:
                 budget = max(1.0, budget - (time.monotonic() - started))
@@ -235,12 +306,17 @@ def run(
             result.leftovers = report.leftovers
         finally:
             audit_exchanges(session, result)
+            if ctx.may_write:
+                report_safety_events(session, result)
+            result.operations_exercised = exercised(session)
+            result.errors += [f"token refresh: {e}" for e in session.transport.token_errors]
             result.created = list(session.guard.owned)
             result.requests = len(session.transport.exchanges)
             result.requests_by_phase = dict(session.transport.by_phase)
             result.guard_rewrites = session.guard.rewrites
             result.guard_refusals = session.guard.refusals
             result.rate_limit_waits = session.transport.rate_limit_waits
+            result.token_refreshes = ctx.tokens.refreshes
             result.duration = time.monotonic() - started
             session.close()
     return result

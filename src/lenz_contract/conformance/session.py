@@ -20,6 +20,7 @@ from .asgi import InProcessTransport
 from .client import NO_TOKEN, LenzClient, TransportProblem, build_http
 from .context import RunContext
 from .guard import Guard, GuardTransport
+from .token import TokenError
 
 if TYPE_CHECKING:
     from .checks import CheckRun
@@ -93,8 +94,12 @@ class Session:
     def preflight(self) -> None:
         """Reach the target with the token; set `ctx.is_mock`. Raises `PreflightError`."""
         ctx = self.ctx
-        if not ctx.token:
-            raise PreflightError("no token: pass --token or set LENZ_TOKEN")
+        try:
+            token = ctx.tokens.current()
+        except TokenError as exc:
+            raise PreflightError(str(exc)) from None
+        if not token:
+            raise PreflightError("no token: pass --token or --token-command (or LENZ_TOKEN)")
         client = LenzClient(ctx, self.http, phase="preflight")
         try:
             reply = client.list_workflows(limit=1)
@@ -111,6 +116,15 @@ class Session:
                 f"GET /api/workflows answered {reply.status} {reply.exchange.body_excerpt(80)}"
             )
         ctx.is_mock = bool(reply.headers.get(MOCK_HEADER))
+
+    def unreachable(self) -> str:
+        """Why the target no longer answers, or "" when it still does (one short request)."""
+        client = LenzClient(self.ctx, self.http, phase="probe")
+        try:
+            client.list_workflows(limit=1)
+        except TransportProblem as exc:
+            return str(exc)
+        return ""
 
     def cleanup(self) -> CleanupReport:
         """Delete what this run created; report what is still there."""

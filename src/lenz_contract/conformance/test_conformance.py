@@ -56,7 +56,10 @@ def test_lenz_exchanges(lenz_run: PluginRun) -> None:
     from .checks import EXCHANGE_CHECKS
 
     result = lenz_run.audit()
-    verdict(result, [o for (_, name), o in result.outcomes.items() if name in EXCHANGE_CHECKS])
+    from .runner import SAFETY_RULE
+
+    audited = {*EXCHANGE_CHECKS, SAFETY_RULE.check}
+    verdict(result, [o for (_, name), o in result.outcomes.items() if name in audited])
 
 
 def test_lenz_ready(pytestconfig: pytest.Config) -> None:
@@ -64,4 +67,6 @@ def test_lenz_ready(pytestconfig: pytest.Config) -> None:
     if not enabled(pytestconfig):
         pytest.skip("the Lenz conformance suite needs --lenz-base-url")
     ctx = build_context(pytestconfig)
-    assert ctx.token, "no token: pass --lenz-token or set LENZ_TOKEN"
+    assert ctx.token or ctx.options.token_command, (
+        "no token: pass --lenz-token or --lenz-token-command (or set LENZ_TOKEN)"
+    )

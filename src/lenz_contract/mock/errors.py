@@ -2,7 +2,7 @@
 
 Every refusal the mock sends (400, 401, 403, 404, 405, 413, 415, injected failures) uses it: the
 docs' message is always "invalid request", and the mock adds `errors: [{path, reason}]` so a
-developer can act on it (CONTRACT-DECISIONS.md).
+developer can act on it (docs/contract-decisions.md).
 """
 
 from __future__ import annotations

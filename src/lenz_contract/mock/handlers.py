@@ -1,8 +1,8 @@
 """The behaviour of each documented operation, by operationId, over the `WorkflowService`.
 
-A handler gets a validated request (typed path, query and body, defaults applied) and returns
-`(status, body)`; statuses, messages and the limit cap come from the operation's plan, i.e.
-from the spec.
+A handler gets a validated request (typed path and query with their defaults applied; the body
+as sent, its defaults in `plan.body_defaults`) and returns `(status, body)`; statuses, messages,
+defaults and the limit cap come from the operation's plan, i.e. from the spec.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def list_workflows(call: Call) -> Answer:
 
 
 def create_workflow(call: Call) -> Answer:
-    return _ok(call, data=call.service.create_workflow(call.body))
+    return _ok(call, data=call.service.create_workflow(call.body, call.plan.body_defaults))
 
 
 def get_workflow(call: Call) -> Answer:
@@ -78,7 +78,9 @@ def get_workflow(call: Call) -> Answer:
 
 
 def update_workflow(call: Call) -> Answer:
-    workflow = call.service.update_workflow(call.path["id"], call.body)
+    """PUT: full replacement, but a left-out `is_active` keeps the stored value (decision in
+    `WorkflowService.update_workflow`)."""
+    workflow = call.service.update_workflow(call.path["id"], call.body, call.plan.body_defaults)
     return _not_found(call) if workflow is None else _ok(call, data=workflow)
 
 

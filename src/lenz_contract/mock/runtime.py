@@ -1,8 +1,9 @@
 """Everything the mock derives from one spec file, built once and swapped whole on reload.
 
-Per operation: its request validator, the status and message of its success answer (the
-first 2xx the spec lists, so create answers 201), the limit cap (`x-lenz-limit-cap`) and
-compiled response validators for the self-check. Nothing here names an endpoint or a schema;
+Per operation: its request validator, the body schema's defaults (applied by the handlers,
+not the validator), the status and message of its success answer (the first 2xx the spec
+lists, so create answers 201), the limit cap (`x-lenz-limit-cap`) and compiled response
+validators for the self-check. Nothing here names an endpoint or a schema;
 the handlers only name the operationIds whose behaviour they implement.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 import orjson
 import yaml
 
-from ..spec import SHIPPED_SPEC_PATH, Operation, SchemaValidator, Spec
+from ..spec import SHIPPED_SPEC_PATH, Operation, SchemaValidator, Spec, View
 from ..spec.requests import RequestValidator
 from .routing import SpecRouter
 
@@ -31,6 +32,9 @@ class OperationPlan:
     message: str
     limit_cap: int | None
     response_checks: dict[str, SchemaValidator | None] = field(default_factory=dict)
+    body_defaults: dict[str, Any] = field(default_factory=dict)
+    """The body schema's defaults. `requests` leaves them out of the validated body, so a handler
+    sees what the client sent (a PUT must tell a left-out `is_active` from a sent one)."""
 
     def response_check(self, status: int) -> tuple[bool, SchemaValidator | None]:
         """`(documented, validator)` for an answer with `status` (self-check)."""
@@ -64,7 +68,7 @@ class SpecRuntime:
         self.spec = spec
         self.router = SpecRouter(spec.operations.values())
         self.plans = {op_id: self._plan(op) for op_id, op in spec.operations.items()}
-        self.error_check = spec.validator(ERROR_ENVELOPE, strict=True)
+        self.error_check = spec.validator(ERROR_ENVELOPE, view=View.STRICT)
         self.openapi_json = orjson.dumps(spec.document)
         source: Path | None = spec.path
         self.openapi_yaml = source.read_bytes() if source is not None else b""
@@ -83,15 +87,20 @@ class SpecRuntime:
             cap = param.extensions.get(LIMIT_CAP_EXTENSION, cap)
         checks = {
             status: (
-                self.spec.validator(r.schema_pointer, strict=True) if r.schema_pointer else None
+                self.spec.validator(r.schema_pointer, view=View.STRICT)
+                if r.schema_pointer
+                else None
             )
             for status, r in op.responses.items()
         }
+        requests = RequestValidator(self.spec, op)
+        body_defaults, requests.body_defaults = requests.body_defaults, {}
         return OperationPlan(
             operation=op,
-            requests=RequestValidator(self.spec, op),
+            requests=requests,
             success_status=int(success),
             message=(response.message if response and response.message else "success"),
             limit_cap=cap if isinstance(cap, int) else None,
             response_checks=checks,
+            body_defaults=body_defaults,
         )

@@ -12,8 +12,9 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from ..spec import Spec
@@ -26,7 +27,7 @@ from .engine import (
     execute_scheduled,
 )
 from .schedule import RunReport, Scheduler
-from .store import JSONDict, Page, Snapshot, Store
+from .store import KEPT_WHEN_LEFT_OUT, JSONDict, Page, Snapshot, Store
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,22 @@ class TimeOrderedIds:
 
 
 new_workflow_id = TimeOrderedIds()
+
+
+NO_DEFAULTS: Mapping[str, Any] = MappingProxyType({})
+
+
+def workflow_fields(
+    body: JSONDict, defaults: Mapping[str, Any], *, keep: Collection[str] = ()
+) -> JSONDict:
+    """The stored fields of a create or PUT `body`: the body, with the spec's `defaults` for
+    what it leaves out (`is_active` true, `description` ""), except the fields in `keep` (the
+    store fills those from the workflow being replaced)."""
+    filled = dict(defaults)
+    return {
+        **{key: value for key, value in filled.items() if key not in body and key not in keep},
+        **body,
+    }
 
 
 def fire_key(workflow_id: str, fire_time: datetime) -> str:
@@ -148,17 +165,32 @@ class WorkflowService:
     def get_workflow(self, workflow_id: str) -> JSONDict | None:
         return self.store.get_workflow(workflow_id)
 
-    def create_workflow(self, fields: JSONDict) -> JSONDict:
+    def create_workflow(
+        self, body: JSONDict, defaults: Mapping[str, Any] = NO_DEFAULTS
+    ) -> JSONDict:
+        """POST: the body, with `defaults` (the spec's: `is_active` true) and `description: ""`
+        for what it leaves out."""
         workflow = {
             "id": new_workflow_id(),
-            **fields,
+            **workflow_fields(body, defaults),
             "created_at": self.timestamp(),
             "updated_at": None,
         }
         self.store.insert_workflow(workflow)
         return workflow
 
-    def update_workflow(self, workflow_id: str, fields: JSONDict) -> JSONDict | None:
+    def update_workflow(
+        self, workflow_id: str, body: JSONDict, defaults: Mapping[str, Any] = NO_DEFAULTS
+    ) -> JSONDict | None:
+        """PUT, a full replacement; None when the id is unknown.
+
+        Decision (PUT without `is_active`): the body replaces every field it may carry, and
+        what it leaves out becomes what a create would store (`description: ""`), except
+        `is_active`: left out, it keeps the workflow's current value (a PUT that forgets the
+        flag must not switch a schedule on). The store keeps it (`store.replaced_workflow`),
+        inside its write; the create default (`is_active` true) is only for creates.
+        """
+        fields = workflow_fields(body, defaults, keep=KEPT_WHEN_LEFT_OUT)
         return self.store.replace_workflow(workflow_id, fields, self.timestamp())
 
     def delete_workflow(self, workflow_id: str) -> bool:

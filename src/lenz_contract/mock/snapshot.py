@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..spec import FieldError, Spec
+from ..spec import FieldError, Spec, View
 from .store import Snapshot
 
 WORKFLOW_SCHEMA = "#/components/schemas/Workflow"
@@ -76,8 +76,8 @@ def snapshot_from_json(spec: Spec, data: Any) -> Snapshot:
             errors.append(FieldError(key, "must be an array"))
             value = []
         lists[key] = value
-    workflow_check = spec.validator(WORKFLOW_SCHEMA, strict=True)
-    execution_check = spec.validator(EXECUTION_SCHEMA, strict=True)
+    workflow_check = spec.validator(WORKFLOW_SCHEMA, view=View.STRICT)
+    execution_check = spec.validator(EXECUTION_SCHEMA, view=View.STRICT)
     workflow_ids: set[str] = set()
     for index, workflow in enumerate(lists["workflows"]):
         where = f"workflows[{index}]"

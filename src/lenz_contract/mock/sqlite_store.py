@@ -23,7 +23,16 @@ from typing import Any
 import orjson
 
 from .store import SEARCH_CACHE_SIZE as COUNT_CACHE_SIZE
-from .store import JSONDict, Page, Snapshot, clamp_offset, fold, is_scheduled, order_key
+from .store import (
+    JSONDict,
+    Page,
+    Snapshot,
+    clamp_offset,
+    fold,
+    is_scheduled,
+    order_key,
+    replaced_workflow,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS workflows (
@@ -151,13 +160,7 @@ class SqliteStore:
             row = db.execute("SELECT body FROM workflows WHERE id = ?", (workflow_id,)).fetchone()
             if row is None:
                 return None
-            current = orjson.loads(row[0])
-            replaced = {
-                "id": workflow_id,
-                **fields,
-                "created_at": current["created_at"],
-                "updated_at": updated_at,
-            }
+            replaced = replaced_workflow(orjson.loads(row[0]), fields, updated_at)
             db.execute(
                 "UPDATE workflows SET name_fold = ?, scheduled = ?, body = ? WHERE id = ?",
                 (

@@ -1,7 +1,7 @@
 """Where the mock keeps its workflows, executions and credentials: the `Store` protocol and the
 in-memory store.
 
-Orders are the ones CONTRACT-DECISIONS.md fixes: workflows by `created_at` then `id`, a
+Orders are the ones docs/contract-decisions.md fixes: workflows by `created_at` then `id`, a
 workflow's executions newest first. Both stores keep those orders as they write, so a page costs
 O(page) (plus one pass over the names when searching), never a sort per request: the benchmark
 holds 100,000 workflows and 1,000,000 executions.
@@ -53,7 +53,7 @@ class Store(Protocol):
     def replace_workflow(
         self, workflow_id: str, fields: JSONDict, updated_at: str
     ) -> JSONDict | None:
-        """Full replacement keeping `id` and `created_at`; None when the id is unknown."""
+        """Full replacement, as `replaced_workflow` builds it; None when the id is unknown."""
         ...
 
     def delete_workflow(self, workflow_id: str) -> bool:
@@ -110,6 +110,28 @@ def is_scheduled(workflow: JSONDict) -> bool:
         and isinstance(trigger, dict)
         and trigger.get("type") == "schedule"
     )
+
+
+KEPT_WHEN_LEFT_OUT = ("is_active",)
+"""Fields a full replacement (PUT) keeps from the stored workflow when `fields` leave them out."""
+
+
+def replaced_workflow(current: JSONDict, fields: JSONDict, updated_at: str) -> JSONDict:
+    """What a full replacement of `current` by `fields` stores (both stores call this).
+
+    Decision (PUT without `is_active`): `fields` replace every field the body may carry, except
+    that `is_active` left out keeps `current`'s value, so a PUT that forgets the flag never
+    switches a schedule on. `id` and `created_at` are kept; `updated_at` is set. A store calls
+    this inside its write, so the kept value is the one being replaced, even under concurrency.
+    """
+    kept = {key: current[key] for key in KEPT_WHEN_LEFT_OUT if key not in fields and key in current}
+    return {
+        "id": current["id"],
+        **fields,
+        **kept,
+        "created_at": current["created_at"],
+        "updated_at": updated_at,
+    }
 
 
 def clamp_offset(offset: int) -> int:
@@ -179,12 +201,7 @@ class MemoryStore:
             current = self._workflows.get(workflow_id)
             if current is None:
                 return None
-            replaced = {
-                "id": workflow_id,
-                **fields,
-                "created_at": current["created_at"],
-                "updated_at": updated_at,
-            }
+            replaced = replaced_workflow(current, fields, updated_at)
             index = self._index_of(current)
             self._folded[index] = fold(replaced.get("name"))
             self._search_cache.clear()

@@ -36,6 +36,7 @@ from openapi_core.validation.response.exceptions import DataValidationError, Mis
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
 from ..spec import Spec
+from ..spec.provenance import keyword_source
 from ..spec.reference import PlainRequest, PlainResponse, ReferenceValidator, error_details
 from .violations import Direction, Finding, schema_findings, short_json
 
@@ -174,9 +175,7 @@ class ReferenceChecker:
         error: Any
         for error in cause.schema_errors:
             schema = error.schema if isinstance(error.schema, dict) else {}
-            source = schema.get("x-lenz-source", fallback)
-            if error.validator == "required":
-                source = schema.get("x-lenz-required-source", source)
+            source = keyword_source(schema, str(error.validator), fallback)
             instance = error.instance
             missing = (
                 [

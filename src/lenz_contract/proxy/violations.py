@@ -7,9 +7,9 @@ operation, URL, a redacted curl). Both engines describe schema errors through th
 report it once.
 
 Provenance (`documented` / `inferred`) is read from the spec where the rule lives:
-- a schema keyword: the nearest `x-lenz-source` on the way from the document root to the
-  keyword (`required` honours `x-lenz-required-source`), else the response's, else the
-  operation's;
+- a schema keyword: the spec's provenance of that keyword (`spec.provenance_at`: inferred when
+  its object's `x-lenz-inferred` names it, else the nearest `x-lenz-source`), else the
+  response's, else the operation's;
 - the status code: the sources of the operation's documented responses;
 - content type and JSON-ness of a body, parameters and security: the operation or the object
   that declares them.
@@ -21,6 +21,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
+
+from ..spec import Source, SpecError, provenance_at
 
 Direction = Literal["request", "response"]
 ACTUAL_LIMIT = 160
@@ -279,30 +281,20 @@ def schema_findings(
 def source_along(
     document: dict[str, Any], schema_path: Sequence[str | int]
 ) -> tuple[str | None, str | None]:
-    """`(x-lenz-source, schema name)` nearest to a keyword, walking from the document root.
+    """`(source, schema name)` of the keyword at `schema_path`, as the spec's provenance says.
 
     `schema_path` is absolute in the document (jsonschema-rs reports it so, through `$ref`s),
     ending with the keyword: `components/schemas/Workflow/required`.
     """
-    node: Any = document
-    found: str | None = None
     name: str | None = None
-    keyword = schema_path[-1] if schema_path else ""
-    parts = list(schema_path[:-1])
-    for index, part in enumerate(parts):
-        if isinstance(node, dict):
-            node = node.get(str(part))
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        else:
-            break
-        if index >= 2 and parts[index - 2 : index] == ["components", "schemas"]:
-            name = str(part)
-        if isinstance(node, dict) and isinstance(node.get("x-lenz-source"), str):
-            found = node["x-lenz-source"]
-    if keyword == "required" and isinstance(node, dict):
-        found = node.get("x-lenz-required-source", found)
-    return found, name
+    for index in range(2, len(schema_path)):
+        if list(schema_path[index - 2 : index]) == ["components", "schemas"]:
+            name = str(schema_path[index])
+    try:
+        found = provenance_at(document, pointer_of(schema_path))
+    except SpecError:
+        return None, name
+    return (None if found.source is Source.UNIVERSAL else found.source.value), name
 
 
 def pointer_of(schema_path: Sequence[str | int]) -> str:

@@ -5,8 +5,10 @@
 
 from .errors import FieldError, SpecError, SpecProblem
 from .model import Operation, Parameter, ResponseSpec, Spec, load_spec
+from .provenance import Provenance, Source, provenance_at
 from .resources import FIXTURES_DIR, SHIPPED_SPEC_PATH
 from .schemas import SchemaValidator
+from .views import View
 
 __all__ = [
     "FIXTURES_DIR",
@@ -14,10 +16,14 @@ __all__ = [
     "FieldError",
     "Operation",
     "Parameter",
+    "Provenance",
     "ResponseSpec",
     "SchemaValidator",
+    "Source",
     "Spec",
     "SpecError",
     "SpecProblem",
+    "View",
     "load_spec",
+    "provenance_at",
 ]

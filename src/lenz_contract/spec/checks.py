@@ -15,6 +15,8 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from .document import iter_refs, json_path, pointer_parts, resolve_pointer
 from .errors import SpecProblem
 from .model import HTTP_METHODS, Spec
+from .provenance import provenance_problems, unshown_examples
+from .resources import DOCS_REFERENCE_PATH
 
 PROVENANCE_VALUES = ("documented", "inferred")
 
@@ -121,7 +123,8 @@ def check_security(document: dict[str, Any]) -> list[SpecProblem]:
 
 
 def check_provenance(document: dict[str, Any]) -> list[SpecProblem]:
-    """Operations and responses say whether the docs state them; inferred ones say why."""
+    """Every operation and response says whether the docs state it; documented statements
+    quote the docs (verbatim, or an example that shows them), inferred ones say why."""
     problems = []
     for path, item in (document.get("paths") or {}).items():
         for method in HTTP_METHODS:
@@ -135,6 +138,13 @@ def check_provenance(document: dict[str, Any]) -> list[SpecProblem]:
                 problems += _provenance_of(
                     response, ["paths", path, method, "responses", str(status)]
                 )
+    try:
+        reference: str | None = DOCS_REFERENCE_PATH.read_text(encoding="utf-8")
+    except OSError:
+        reference = None
+    problems += provenance_problems(document, reference)
+    if not problems:
+        problems += unshown_examples(document)
     return problems
 
 
@@ -147,8 +157,6 @@ def _provenance_of(node: dict[str, Any], parts: list[str | int]) -> list[SpecPro
                 where, f"x-lenz-source must be one of {PROVENANCE_VALUES}, found {source!r}"
             )
         ]
-    if source == "inferred" and not node.get("x-lenz-reason"):
-        return [SpecProblem(where, "inferred statement without an x-lenz-reason")]
     return []
 
 

@@ -5,7 +5,6 @@ Nothing here restates the contract: every name, status and schema comes from the
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from .document import deref, read_document, resolve_pointer
 from .errors import SpecError, SpecProblem
 from .resources import SHIPPED_SPEC_PATH
 from .schemas import SchemaValidator, compile_validator
+from .views import View, derive
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 JSON_MEDIA_TYPE = "application/json"
@@ -125,7 +125,10 @@ class Spec:
     def __init__(self, document: dict[str, Any], *, path: Path | None = None) -> None:
         self.document = document
         self.path = path
-        self._validators: dict[tuple[str, bool], SchemaValidator] = {}
+        self._validators: dict[str, SchemaValidator] = {}
+        self._views: dict[View, Spec] = {}
+        self.origin: Spec | None = None  # the contract a view was derived from
+        self.view = View.CONTRACT  # which view of the contract this is
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Spec:
@@ -158,20 +161,27 @@ class Spec:
                 return op, found.groupdict(), allowed
         return None, {}, allowed
 
-    @cached_property
-    def strict_document(self) -> dict[str, Any]:
-        """The document with every `x-lenz-strict` overlay merged into its schema."""
-        doc = copy.deepcopy(self.document)
-        _apply_strict(doc)
-        return doc
+    def as_view(self, view: View) -> Spec:
+        """This contract as `view` sees it (`views`): a Spec of its own, derived once from the
+        contract as written (asking a view for another view asks the contract)."""
+        if self.origin is not None:
+            return self.origin.as_view(view)
+        if view is View.CONTRACT:
+            return self
+        if view not in self._views:
+            derived = Spec(derive(self.document, view), path=self.path)
+            derived.origin, derived.view = self, view
+            self._views[view] = derived
+        return self._views[view]
 
-    def validator(self, pointer: str, *, strict: bool = False) -> SchemaValidator:
-        """A compiled validator for the schema at `pointer` (cached; compiled once)."""
-        key = (pointer, strict)
-        if key not in self._validators:
-            document = self.strict_document if strict else self.document
-            self._validators[key] = compile_validator(document, pointer)
-        return self._validators[key]
+    def validator(self, pointer: str, *, view: View | None = None) -> SchemaValidator:
+        """A compiled validator for the schema at `pointer`: in this spec's own document, or in
+        `view` of its contract (compiled once)."""
+        if view is not None and self.as_view(view) is not self:
+            return self.as_view(view).validator(pointer)
+        if pointer not in self._validators:
+            self._validators[pointer] = compile_validator(self.document, pointer)
+        return self._validators[pointer]
 
     def schema_at(self, pointer: str) -> Any:
         return resolve_pointer(self.document, pointer)
@@ -264,7 +274,7 @@ class Spec:
             status=pointer.rsplit("/", 1)[1],
             description=node.get("description", ""),
             schema_pointer=schema_pointer,
-            message=node.get("x-lenz-message"),
+            message=media.get("x-lenz-message") if media is not None else None,
             source=source,
             reason=reason,
             examples=self._examples(media) if media else {},
@@ -278,18 +288,6 @@ class Spec:
             if "value" in example:
                 out[name] = example["value"]
         return out
-
-
-def _apply_strict(node: Any) -> None:
-    if isinstance(node, dict):
-        overlay = node.get("x-lenz-strict")
-        if isinstance(overlay, dict):
-            node.update(copy.deepcopy(overlay))
-        for value in node.values():
-            _apply_strict(value)
-    elif isinstance(node, list):
-        for value in node:
-            _apply_strict(value)
 
 
 def load_spec(path: Path | str | None = None) -> Spec:

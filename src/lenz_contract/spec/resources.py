@@ -15,3 +15,7 @@ SHIPPED_SPEC_PATH: Path = _data_dir() / "lenz-workflows.yaml"
 
 FIXTURES_DIR: Path = _data_dir() / "fixtures"
 """The docs' payloads (`docs/`) and the mock's seed data (`seed/`), `fixtures/` in the repository."""
+
+DOCS_REFERENCE_PATH: Path = _data_dir() / "lenz-workflows-api-reference.txt"
+"""The Lenz Workflows API reference the contract is written from, as published (Indonesian);
+`openapi/source/` in the repository. Every `x-lenz-quote` phrase is a piece of it."""

@@ -2,7 +2,7 @@
 
 The conformance suite is only worth something if each of its checks can fail. These servers
 prove it: `make_app()` answers like a correct Lenz deployment (the strict column of
-CONTRACT-DECISIONS.md), and `make_app(breaks=["search_exact"])` breaks exactly that one rule.
+docs/contract-decisions.md), and `make_app(breaks=["search_exact"])` breaks exactly that one rule.
 They are independent of `lenz_contract.mock` on purpose, so a bug there cannot hide here.
 """
 

@@ -9,7 +9,7 @@ import pytest
 
 from lenz_contract.mock.clock import MockClock
 from lenz_contract.mock.engine import EngineContext, MessageCounter, seed_credentials
-from lenz_contract.spec import SchemaValidator, Spec
+from lenz_contract.spec import SchemaValidator, Spec, View
 
 from ...conftest import load_fixture
 
@@ -44,4 +44,4 @@ def docs_workflow() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def execution_schema(spec: Spec) -> SchemaValidator:
-    return spec.validator("#/components/schemas/Execution", strict=True)
+    return spec.validator("#/components/schemas/Execution", view=View.STRICT)

@@ -13,20 +13,21 @@ Exchange checks (`@exchange_check`) look at every answer the run received instea
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from ...spec import Operation, Spec
-from ...spec.model import deref_at
+from ...spec import Operation, Provenance, Source, Spec, provenance_at
 from ..client import LenzClient, Reply
-from ..context import Profile, RunContext, Source
+from ..context import Profile, RunContext
 from ..results import Exchange, Failure, Rule
 
 if TYPE_CHECKING:
     from ..session import Session
 
 FAMILIES = ("pagination", "search", "crud", "execution", "auth", "errors", "responses")
+DORMANT_CRON = "0 0 0 30 2 *"  # 30 February: a schedule that can never fire
 T = TypeVar("T")
 
 
@@ -59,19 +60,15 @@ class LenzCheck:
     read_only: bool = False  # has a read-only variant (GET requests only)
 
     def rule_for(self, spec: Spec) -> Rule:
-        source, reason = self.source, self.reason
-        if self.pointer is not None and (source is None or reason is None):
-            found_source, found_reason = provenance_at(spec, self.pointer)
-            source = source or found_source
-            reason = reason or found_reason
-        return Rule(
-            check=self.name,
-            family=self.family,
-            profile=self.profile.value,
-            source=source or Source.UNIVERSAL,
-            text=self.rule,
-            reason=reason,
-            pointer=self.pointer,
+        return make_rule(
+            spec,
+            self.name,
+            self.family,
+            self.profile,
+            self.rule,
+            self.pointer,
+            self.source,
+            self.reason,
         )
 
 
@@ -90,19 +87,58 @@ class ExchangeCheck:
     reason: str | None = None
 
     def rule_for(self, spec: Spec) -> Rule:
-        source, reason = self.source, self.reason
-        if self.pointer is not None and source is None:
-            source, found = provenance_at(spec, self.pointer)
-            reason = reason or found
-        return Rule(
+        return make_rule(
+            spec,
             self.name,
             self.family,
-            self.profile.value,
-            source or Source.UNIVERSAL,
+            self.profile,
             self.rule,
-            reason,
             self.pointer,
+            self.source,
+            self.reason,
         )
+
+
+def make_rule(
+    spec: Spec,
+    name: str,
+    family: str,
+    profile: Profile,
+    text: str,
+    pointer: str | None,
+    source: Source | None,
+    reason: str | None,
+) -> Rule:
+    """The rule a check enforces, with what it rests on.
+
+    A check that states its source keeps it (with its reason); otherwise the spec says, at the
+    check's pointer (`spec.provenance_at`; a stale pointer raises). A documented rule's "why" is
+    the docs' own words.
+    """
+    if source is None and pointer is not None:
+        found = provenance_at(spec.document, pointer)
+        source = found.source
+        if reason is None:
+            reason = found.reason if found.source is not Source.DOCUMENTED else _quoted(found)
+    return Rule(
+        check=name,
+        family=family,
+        profile=profile.value,
+        source=source or Source.UNIVERSAL,
+        text=text,
+        reason=reason,
+        pointer=pointer,
+    )
+
+
+def _quoted(found: Provenance) -> str | None:
+    if not found.quote:
+        return None
+    shown = [
+        f"the {q.removeprefix('example: ')} example" if q.startswith("example: ") else f"«{q}»"
+        for q in found.quote
+    ]
+    return "the docs: " + "; ".join(shown)
 
 
 REGISTRY: dict[str, LenzCheck] = {}
@@ -174,19 +210,6 @@ def load_all() -> dict[str, LenzCheck]:
     for family in FAMILIES:
         importlib.import_module(f"{__name__}.{family}")
     return REGISTRY
-
-
-def provenance_at(spec: Spec, pointer: str) -> tuple[Source | None, str | None]:
-    """`x-lenz-source`/`x-lenz-reason` of the spec object at `pointer` (after its `$ref`s)."""
-    try:
-        node, _ = deref_at(spec.document, pointer)
-    except KeyError:
-        return None, None
-    if not isinstance(node, dict):
-        return None, None
-    raw = node.get("x-lenz-source")
-    source = Source(raw) if raw in (Source.DOCUMENTED.value, Source.INFERRED.value) else None
-    return source, node.get("x-lenz-reason")
 
 
 @dataclass
@@ -305,6 +328,25 @@ class CheckRun:
             )
         return reply, data
 
+    def create_dormant(self, name: str) -> tuple[Reply, dict[str, Any]]:
+        """Create a run-named workflow that is active but can never fire (30 February), for a
+        deployment that refuses to execute inactive workflows; aborts unless it answers 2xx."""
+        body = self.workflow_body(
+            name,
+            is_active=True,
+            trigger_node={"type": "schedule", "config": {"cron": DORMANT_CRON}},
+        )
+        reply = self.client.create(body, dormant=True)
+        data = reply.data
+        if not reply.ok or not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            self.abort(
+                "createWorkflow",
+                "creating a valid workflow did not answer 2xx with data.id",
+                expected="2xx with data.id",
+                reply=reply,
+            )
+        return reply, data
+
     def require_data(self, reply: Reply, what: str, *, kind: type = dict) -> Any:
         """`data` of a 2xx answer, or abort the check."""
         data = reply.data
@@ -339,6 +381,14 @@ def _export_node(node_id: str, name: str, fmt: str) -> dict[str, Any]:
         "name": name,
         "config": {"analytic_type": "FR", "date_range": "yesterday", "format": fmt},
     }
+
+
+def as_json(value: Any) -> str:
+    """A value as the target sent it (`null`, `true`, `"text"`), for failure texts."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def items_of(reply: Reply) -> list[dict[str, Any]]:

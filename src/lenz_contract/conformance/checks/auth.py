@@ -1,12 +1,18 @@
-"""Auth: every operation refuses a request without the bearer token, or with a garbage one, 401.
+"""Auth: every operation refuses a request without the bearer token, or with a garbage one.
 
-Writes are aimed at a workflow this run created (so a deployment that ignores auth changes only
-the run's own data), and execute at an id that cannot exist unless execution is allowed.
+The docs say every endpoint needs the token, not how a refusal looks: a JWT middleware answers
+in its own words (`{"message": "invalid or expired jwt"}`), and echo-jwt answers a missing
+header with 400 ("missing or malformed jwt"). So the docs profile accepts 400, 401 or 403 for a
+missing token and 401 or 403 for a garbage one, with any body; the strict profile wants 401 with
+the error envelope. Writes are aimed at a workflow this run created (so a deployment that
+ignores auth changes only the run's own data), and execute at an id that cannot exist unless
+execution is allowed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..client import NO_TOKEN, LenzClient, Reply
 from ..context import Profile
@@ -14,6 +20,9 @@ from ..session import garbage_token
 from . import CheckRun, lenz_check
 
 BEARER = "#/components/securitySchemes/bearerAuth"
+UNAUTHORIZED = "#/components/responses/Unauthorized"
+MISSING_STATUSES = (400, 401, 403)
+GARBAGE_STATUSES = (401, 403)
 ALL = (
     "listWorkflows",
     "createWorkflow",
@@ -24,6 +33,25 @@ ALL = (
     "listWorkflowLogs",
 )
 Call = Callable[[LenzClient, str], Reply]
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """Every operation of the run asked once without a token and once with a garbage one."""
+
+    missing: tuple[Reply, ...]
+    garbage: tuple[Reply, ...]
+
+
+def refusals(run: CheckRun) -> Refusals:
+    def build(run: CheckRun) -> Refusals:
+        only = set(run.ctx.operations())
+        calls = [(op, call) for op, call in _calls(run) if op in only]
+        missing = tuple(call(run.client, NO_TOKEN) for _, call in calls)
+        garbage = tuple(call(run.client, garbage_token(run.ctx)) for _, call in calls)
+        return Refusals(missing, garbage)
+
+    return run.shared("auth", build)
 
 
 def _calls(run: CheckRun) -> list[tuple[str, Call]]:
@@ -56,17 +84,13 @@ def _calls(run: CheckRun) -> list[tuple[str, Call]]:
     ]
 
 
-def _refused_everywhere(run: CheckRun, token: str, what: str) -> None:
-    only = set(run.ctx.operations())
-    for operation, call in _calls(run):
-        if operation not in only:
-            continue
-        reply = call(run.client, token)
-        if reply.status != 401:
+def _judge(run: CheckRun, replies: tuple[Reply, ...], allowed: tuple[int, ...], what: str) -> None:
+    for reply in replies:
+        if reply.status not in allowed:
             run.fail(
-                operation,
-                f"a request {what} answered {reply.status}",
-                expected="401 with the error envelope",
+                reply.operation,
+                f"a request {what} was not refused: it answered {reply.status}",
+                expected=" or ".join(map(str, allowed)),
                 reply=reply,
             )
 
@@ -74,22 +98,43 @@ def _refused_everywhere(run: CheckRun, token: str, what: str) -> None:
 @lenz_check(
     family="auth",
     profile=Profile.DOCS,
-    rule="every operation refuses a request without the bearer token (401)",
+    rule="every operation refuses a request without the bearer token (400, 401 or 403)",
     operations=ALL,
     pointer=BEARER,
     read_only=True,
 )
 def auth_missing_token(run: CheckRun) -> None:
-    _refused_everywhere(run, NO_TOKEN, "without an Authorization header")
+    _judge(run, refusals(run).missing, MISSING_STATUSES, "without an Authorization header")
 
 
 @lenz_check(
     family="auth",
     profile=Profile.DOCS,
-    rule="every operation refuses a garbage bearer token (401)",
+    rule="every operation refuses a garbage bearer token (401 or 403)",
     operations=ALL,
     pointer=BEARER,
     read_only=True,
 )
 def auth_garbage_token(run: CheckRun) -> None:
-    _refused_everywhere(run, garbage_token(run.ctx), "with a garbage bearer token")
+    _judge(run, refusals(run).garbage, GARBAGE_STATUSES, "with a garbage bearer token")
+
+
+@lenz_check(
+    family="auth",
+    profile=Profile.STRICT,
+    rule="a missing or garbage token is refused with 401 and the error envelope",
+    operations=ALL,
+    pointer=UNAUTHORIZED,
+    read_only=True,
+)
+def auth_refusal_401(run: CheckRun) -> None:
+    found = refusals(run)
+    for reply in (*found.missing, *found.garbage):
+        if reply.status != 401 or not reply.is_error_envelope():
+            run.fail(
+                reply.operation,
+                f"a token refusal answered {reply.status} {reply.exchange.body_excerpt(80)}",
+                expected="401 with {ok: false, message}",
+                reply=reply,
+            )
+            return

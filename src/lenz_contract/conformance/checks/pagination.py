@@ -11,11 +11,13 @@ import math
 from dataclasses import dataclass
 
 from ..client import Reply
-from ..context import Profile, Source
-from . import CheckRun, ids_of, items_of, lenz_check
+from ..context import Profile
+from . import CheckRun, as_json, ids_of, items_of, lenz_check
+from .crud import instant
 
 LIST = "listWorkflows"
 PAGINATION = "#/components/schemas/Pagination"
+LIST_MEDIA = "#/paths/~1api~1workflows/get/responses/200/content/application~1json"
 PAGE_SIZE = 2
 SET_SIZE = 3
 MAX_PAGES = 20
@@ -42,19 +44,30 @@ def _build(run: CheckRun) -> PageSet:
         if not first.ok or not isinstance(total, int):
             run.abort(LIST, "the list did not answer 2xx with total_data", reply=first)
         limit = min(100, max(PAGE_SIZE, math.ceil(total / MAX_PAGES))) if total else PAGE_SIZE
-        return PageSet(None, limit, None, _walk(run, None, limit, total))
+        walked = _walk(run, None, limit, total)
+        return PageSet(None, answered_limit(walked[0], limit), None, walked)
     name = run.unique("pages")
     created = [run.create(name)[1]["id"] for _ in range(SET_SIZE)]
     pages = _walk(run, name, PAGE_SIZE, SET_SIZE)
-    return PageSet(name, PAGE_SIZE, frozenset(created), pages)
+    return PageSet(name, answered_limit(pages[0], PAGE_SIZE), frozenset(created), pages)
+
+
+def answered_limit(reply: Reply, asked: int) -> int:
+    """The page size the target says it used: `limit` of its answer when that is a cap of what
+    was asked (any cap is allowed), else what was asked."""
+    limit = reply.field("limit")
+    return limit if isinstance(limit, int) and 1 <= limit <= asked else asked
 
 
 def _walk(run: CheckRun, search: str | None, limit: int, total: int) -> tuple[Reply, ...]:
-    count = max(1, min(MAX_PAGES, math.ceil(total / limit)))
-    return tuple(
+    first = run.client.list_workflows(page=1, limit=limit, search=search)
+    size = answered_limit(first, limit)
+    count = max(1, min(MAX_PAGES, math.ceil(total / size)))
+    rest = [
         run.client.list_workflows(page=page, limit=limit, search=search)
-        for page in range(1, count + 1)
-    )
+        for page in range(2, count + 1)
+    ]
+    return (first, *rest)
 
 
 @lenz_check(
@@ -92,8 +105,7 @@ def pagination_total_page(run: CheckRun) -> None:
     profile=Profile.STRICT,
     rule="a list with no data answers total_page 0",
     operations=(LIST,),
-    source=Source.INFERRED,
-    reason="CONTRACT-DECISIONS: total_page is ceil(total_data / limit), so 0 with no data",
+    pointer=f"{PAGINATION}/properties/total_page/x-lenz-empty-total-page",
     read_only=True,
 )
 def pagination_empty_total_page(run: CheckRun) -> None:
@@ -171,9 +183,9 @@ def pagination_limit(run: CheckRun) -> None:
         if got != expected or reply.field("limit") != pages.limit:
             run.fail(
                 LIST,
-                f"page {number} with limit={pages.limit} holds {got} items (limit {reply.field('limit')})",
+                f"page {number} holds {got} items with limit {as_json(reply.field('limit'))}",
                 expected=f"{expected} items, limit {pages.limit}",
-                actual=f"{got} items, limit {reply.field('limit')}",
+                actual=f"{got} items, limit {as_json(reply.field('limit'))}",
                 reply=reply,
             )
             return
@@ -202,3 +214,54 @@ def pagination_current_page(run: CheckRun) -> None:
                 reply=reply,
             )
             return
+
+
+@lenz_check(
+    family="pagination",
+    profile=Profile.STRICT,
+    rule="limit is capped at the contract's cap, and the answer's limit says so",
+    operations=(LIST,),
+    pointer="#/components/parameters/limit/x-lenz-limit-cap",
+    read_only=True,
+)
+def pagination_limit_cap(run: CheckRun) -> None:
+    param = run.spec.operation(LIST).parameter("limit")
+    cap = param.extensions.get("x-lenz-limit-cap") if param is not None else None
+    if not isinstance(cap, int):
+        run.skip("the spec names no limit cap (x-lenz-limit-cap)")
+    reply = run.client.list_workflows(limit=cap * 10)
+    if reply.field("limit") != cap or len(items_of(reply)) > cap:
+        run.fail(
+            LIST,
+            f"limit={cap * 10} answered limit {as_json(reply.field('limit'))} "
+            f"with {len(items_of(reply))} items",
+            expected=f"limit {cap}, at most {cap} items",
+            reply=reply,
+        )
+
+
+@lenz_check(
+    family="pagination",
+    profile=Profile.STRICT,
+    rule="the list is ordered by created_at, then id, ascending",
+    operations=(LIST,),
+    pointer=f"{LIST_MEDIA}/x-lenz-order",
+    read_only=True,
+)
+def pagination_order(run: CheckRun) -> None:
+    pages = page_set(run)
+    items = [item for reply in pages.pages for item in items_of(reply)]
+    keys = [(instant(i.get("created_at")), str(i.get("id"))) for i in items]
+    stamped = [(when, item_id) for when, item_id in keys if when is not None]
+    if len(stamped) != len(keys):
+        run.skip("an item has no readable created_at (response_conforms reports it)")
+    ordered = sorted(stamped)
+    if stamped != ordered:
+        run.fail(
+            LIST,
+            "the items are not ordered by created_at, then id",
+            expected=f"ids in order {[k[1] for k in ordered]}",
+            actual=f"ids in order {[k[1] for k in stamped]}",
+            reply=pages.pages[0],
+            steps=list(pages.pages[1:]),
+        )

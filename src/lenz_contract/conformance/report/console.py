@@ -17,7 +17,7 @@ from rich.text import Text
 
 from ..results import Outcome, RunResult, Status
 from .markdown import check_rows, operation_rows
-from .text import leftovers_line, verdict
+from .text import leftovers_line, summary_line
 
 
 class ConsoleReporter:
@@ -117,7 +117,7 @@ def print_summary(console: Console, result: RunResult, *, details: bool = True) 
             str(counts[Status.ERROR]),
         )
     checks = Table(title="Checks")
-    for column in ("check", "profile", "rests on", "passed", "failed", "skipped"):
+    for column in ("check", "profile", "rests on", "passed", "failed", "skipped", "errors"):
         checks.add_column(column)
     for name, sample, counts in check_rows(result):
         checks.add_row(
@@ -127,6 +127,7 @@ def print_summary(console: Console, result: RunResult, *, details: bool = True) 
             str(counts[Status.PASSED]),
             Text(str(counts[Status.FAILED]), style="red" if counts[Status.FAILED] else ""),
             str(counts[Status.SKIPPED]),
+            str(counts[Status.ERROR]),
         )
     console.print(ops)
     console.print(checks)
@@ -157,16 +158,15 @@ def print_summary(console: Console, result: RunResult, *, details: bool = True) 
             )
     for error in result.errors:
         console.print(Text(f"run error: {error}", style="magenta"))
-    counts = result.counts()
-    style = "green" if result.ok else "red"
-    console.print(
-        Text(
-            f"{verdict(result)}: {counts[Status.FAILED]} failed, {counts[Status.PASSED]} passed, "
-            f"{counts[Status.SKIPPED]} skipped; {result.requests} requests in {result.duration:.1f}s; "
-            f"profile {result.profile}, run {result.run_id}, seed {result.seed}",
-            style=style,
-        )
-    )
+    for event in result.safety:
+        console.print(Text(f"SAFETY: {event}", style="bold red"), soft_wrap=True)
+    if result.target_lost:
+        console.print(Text(f"the target stopped answering: {result.target_lost}", style="red"))
+    for line in result.coverage():
+        style = "yellow" if line.startswith("skipped") else ""
+        console.print(Text(line, style=style), soft_wrap=True)
+    # one line, whatever the width: CI logs and `grep` read it whole
+    console.print(Text(summary_line(result), style="green" if result.ok else "red"), soft_wrap=True)
     console.print(
         Text(leftovers_line(result), style="red" if result.leftovers else ""), soft_wrap=True
     )

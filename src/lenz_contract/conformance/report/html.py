@@ -6,7 +6,7 @@ from html import escape
 
 from ..results import Failure, RunResult, Status
 from .markdown import check_rows, operation_rows
-from .text import leftovers_line, verdict
+from .text import leftovers_line, summary_line, verdict
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:72rem;color:#222}
@@ -29,7 +29,14 @@ def render_html(result: RunResult) -> str:
         f"<li>run id <code>{escape(result.run_id)}</code>, seed <code>{result.seed}</code></li>",
         f"<li>{result.requests} requests in {result.duration:.1f}s</li>",
         f"<li>replay: <code>{escape(result.replay)}</code></li>",
-        "</ul><h2>Operations</h2><table><tr><th>operation</th><th>passed</th><th>failed</th>"
+        *(f"<li>{escape(line)}</li>" for line in result.coverage()),
+        *(f"<li class='failed'>SAFETY: {escape(line)}</li>" for line in result.safety),
+        *(
+            [f"<li class='failed'>the target stopped answering: {escape(result.target_lost)}</li>"]
+            if result.target_lost
+            else []
+        ),
+        f"</ul><p><b>{escape(summary_line(result))}</b></p><h2>Operations</h2><table><tr><th>operation</th><th>passed</th><th>failed</th>"
         "<th>skipped</th><th>errors</th></tr>",
     ]
     for operation, counts in operation_rows(result):
@@ -39,14 +46,14 @@ def render_html(result: RunResult) -> str:
         )
     parts.append(
         "</table><h2>Checks</h2><table><tr><th>check</th><th>profile</th><th>rests on</th>"
-        "<th>rule</th><th>passed</th><th>failed</th><th>skipped</th></tr>"
+        "<th>rule</th><th>passed</th><th>failed</th><th>skipped</th><th>errors</th></tr>"
     )
     for name, sample, counts in check_rows(result):
         rule = sample.rule
         parts.append(
             f"<tr><td>{escape(name)}</td><td>{escape(rule.profile)}</td><td>{escape(rule.source.value)}</td>"
             f"<td>{escape(rule.text)}</td><td>{counts[Status.PASSED]}</td><td>{counts[Status.FAILED]}</td>"
-            f"<td>{counts[Status.SKIPPED]}</td></tr>"
+            f"<td>{counts[Status.SKIPPED]}</td><td>{counts[Status.ERROR]}</td></tr>"
         )
     failures = result.failures
     parts.append(f"</table><h2>Failures ({len(failures)})</h2>")

@@ -10,7 +10,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..results import Outcome, RunResult, Status
-from .text import failure_text
+from .text import failure_text, verdict
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -20,25 +20,30 @@ def clean(text: str) -> str:
 
 
 def render_junit(result: RunResult) -> bytes:
-    counts = result.counts()
-    suites = ET.Element(
-        "testsuites",
-        name="lenz-contract conform",
-        tests=str(len(result.outcomes)),
-        failures=str(counts[Status.FAILED]),
-        errors=str(counts[Status.ERROR] + len(result.errors)),
-        skipped=str(counts[Status.SKIPPED]),
-        time=f"{result.duration:.3f}",
-    )
+    """Testcases first, then the counts of the elements written, so that CI and the console
+    say the same: one testcase per cell, one per run error, one for a lost target, one for
+    workflows the run could not delete."""
+    cases = [
+        _testcase(result, outcome)
+        for outcome in sorted(result.outcomes.values(), key=lambda o: (o.operation, o.check))
+    ]
+    for error in result.errors:
+        cases.append(_run_case("run-error", error))
+    if result.target_lost:
+        cases.append(_run_case("target", f"the target stopped answering: {result.target_lost}"))
+    if result.leftovers:
+        text = "created by this run and still there: " + ", ".join(result.leftovers)
+        cases.append(_run_case("cleanup", text))
+    totals = {
+        "tests": str(len(cases)),
+        "failures": str(sum(1 for c in cases if c.find("failure") is not None)),
+        "errors": str(sum(1 for c in cases if c.find("error") is not None)),
+        "skipped": str(sum(1 for c in cases if c.find("skipped") is not None)),
+        "time": f"{result.duration:.3f}",
+    }
+    suites = ET.Element("testsuites", {"name": "lenz-contract conform", **totals})
     suite = ET.SubElement(
-        suites,
-        "testsuite",
-        name=f"lenz-contract.{result.profile}",
-        tests=str(len(result.outcomes)),
-        failures=str(counts[Status.FAILED]),
-        errors=str(counts[Status.ERROR]),
-        skipped=str(counts[Status.SKIPPED]),
-        time=f"{result.duration:.3f}",
+        suites, "testsuite", {"name": f"lenz-contract.{result.profile}", **totals}
     )
     properties = ET.SubElement(suite, "properties")
     for name, value in (
@@ -48,20 +53,21 @@ def render_junit(result: RunResult) -> bytes:
         ("seed", str(result.seed)),
         ("requests", str(result.requests)),
         ("replay", result.replay),
+        ("verdict", verdict(result)),
+        *(("coverage", line) for line in result.coverage()),
+        *(("safety", line) for line in result.safety),
     ):
         ET.SubElement(properties, "property", name=name, value=clean(value))
-    for outcome in sorted(result.outcomes.values(), key=lambda o: (o.operation, o.check)):
-        suite.append(_testcase(result, outcome))
-    for error in result.errors:
-        case = ET.SubElement(suite, "testcase", classname="lenz.run", name="run-error")
-        ET.SubElement(case, "error", message=clean(error[:300])).text = clean(error)
-    if result.leftovers:
-        case = ET.SubElement(suite, "testcase", classname="lenz.run", name="cleanup")
-        text = "created by this run and still there: " + ", ".join(result.leftovers)
-        ET.SubElement(case, "error", message=clean(text[:300])).text = clean(text)
+    suite.extend(cases)
     ET.indent(suites)
     data: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
     return data
+
+
+def _run_case(name: str, text: str) -> ET.Element:
+    case = ET.Element("testcase", classname="lenz.run", name=name, time="0")
+    ET.SubElement(case, "error", message=clean(text[:300])).text = clean(text)
+    return case
 
 
 def _testcase(result: RunResult, outcome: Outcome) -> ET.Element:

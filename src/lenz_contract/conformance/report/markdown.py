@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..results import Failure, Outcome, RunResult, Status
-from .text import leftovers_line, verdict
+from .text import leftovers_line, summary_line, verdict
 
 
 def _cell(text: str) -> str:
@@ -48,6 +48,15 @@ def render_markdown(result: RunResult) -> str:
         f"- execution checks: {'on' if result.execute_allowed else 'off'}"
         + (" (the target is the mock)" if result.is_mock else ""),
         f"- replay: `{result.replay}`",
+        *(f"- {line}" for line in result.coverage()),
+        *(f"- **SAFETY**: {line}" for line in result.safety),
+        *(
+            [f"- **the target stopped answering**: {result.target_lost}"]
+            if result.target_lost
+            else []
+        ),
+        "",
+        f"**{summary_line(result)}**",
         "",
         "## Operations",
         "",
@@ -63,14 +72,15 @@ def render_markdown(result: RunResult) -> str:
         "",
         "## Checks",
         "",
-        "| check | profile | rests on | rule | passed | failed | skipped |",
-        "|---|---|---|---|---|---|---|",
+        "| check | profile | rests on | rule | passed | failed | skipped | errors |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, sample, counts in check_rows(result):
         rule = sample.rule
         out.append(
             f"| {name} | {rule.profile} | {rule.source.value} | {_cell(rule.text)} "
-            f"| {counts[Status.PASSED]} | {counts[Status.FAILED]} | {counts[Status.SKIPPED]} |"
+            f"| {counts[Status.PASSED]} | {counts[Status.FAILED]} | {counts[Status.SKIPPED]} "
+            f"| {counts[Status.ERROR]} |"
         )
     failures = result.failures
     out += ["", f"## Failures ({len(failures)})", ""]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..results import Failure, RunResult
+from ..results import Failure, RunResult, Status
 
 
 def failure_text(result: RunResult, failure: Failure) -> str:
@@ -26,9 +26,29 @@ def failure_text(result: RunResult, failure: Failure) -> str:
 
 
 def verdict(result: RunResult) -> str:
+    """One word for the run: a failure says the target breaks a rule; an error or a skip
+    under --fail-on-skip says the run could not prove it (never "conforms")."""
+    counts = result.counts()
     if result.interrupted:
         return "INTERRUPTED"
-    return "CONFORMS" if result.ok else "DOES NOT CONFORM"
+    if result.target_lost:
+        return "TARGET STOPPED ANSWERING"
+    if counts[Status.FAILED]:
+        return "DOES NOT CONFORM"
+    if counts[Status.ERROR]:
+        return "INCOMPLETE (errors)"
+    if result.fail_on_skip and counts[Status.SKIPPED]:
+        return "INCOMPLETE (skipped checks, --fail-on-skip)"
+    return "CONFORMS"
+
+
+def summary_line(result: RunResult) -> str:
+    """The last line of every report: the verdict and the counts the tables add up to."""
+    return (
+        f"{verdict(result)}: {result.summary_counts()}; {result.requests} requests in "
+        f"{result.duration:.1f}s; profile {result.profile}, run {result.run_id}, "
+        f"seed {result.seed}"
+    )
 
 
 def leftovers_line(result: RunResult) -> str:
