@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from lenz_contract.conformance import Profile
-from lenz_contract.conformance.checks import EXCHANGE_CHECKS, load_all
+from lenz_contract.conformance.checks import load_all
 from lenz_contract.conformance.runner import SAFETY_RULE
 
 from .servers import BREAKS, HARMLESS, STRICT_ONLY
@@ -163,7 +163,7 @@ def test_rate_limited_server_is_waited_out_not_failed() -> None:
 def test_every_check_has_a_break_that_fails_it() -> None:
     """No check is untested: each one is the meant check of some break above."""
     meant = set().union(*(m for m, _ in CAUGHT_BY.values()))
-    registered = set(load_all()) | set(EXCHANGE_CHECKS) | {SAFETY_RULE.check}
+    registered = set(load_all()) | {SAFETY_RULE.check}
     assert registered <= meant, f"checks without a break: {registered - meant}"
 
 
@@ -190,7 +190,4 @@ def test_the_mock_header_allows_execution() -> None:
 def _profile_of(check: str) -> Profile:
     if check == SAFETY_RULE.check:
         return DOCS
-    checks = load_all()
-    if check in checks:
-        return checks[check].profile
-    return EXCHANGE_CHECKS[check].profile
+    return load_all()[check].profile

@@ -268,3 +268,23 @@ def test_a_workflow_that_stays_active_after_the_put_is_deleted() -> None:
     assert transport.guard.safety_events[0].action.startswith("deleted")
     phases = [e.phase for e in transport.exchanges]
     assert phases == ["semantic", "safety", "safety"]
+
+
+def test_the_hand_written_fence_matches_the_spec() -> None:
+    """The guard's fence is written by hand on purpose (a safety fence must not move when a
+    spec does); the spec must still fit inside it."""
+    from lenz_contract.conformance.guard import COLLECTION, SAFE_METHODS
+
+    collection = "/" + "/".join(COLLECTION)
+    for op in SPEC.operations.values():
+        segments = op.path.split("/")
+        assert op.path.startswith(collection), op
+        if op.method not in SAFE_METHODS:
+            # writes are a create on the collection, or on one workflow: `{id}` right after it
+            assert op.path == collection or segments[3] == "{id}", op
+        if "{id}" in op.path:
+            assert segments.index("{id}") == len(COLLECTION) + 1, op
+    assert [op.method for op in SPEC.operations.values() if op.path == collection] == [
+        "GET",
+        "POST",
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from lenz_contract.conformance import Profile, RunContext, Source, Target
-from lenz_contract.conformance.checks import EXCHANGE_CHECKS, load_all
+from lenz_contract.conformance.checks import load_all
 from lenz_contract.conformance.profiles import BUILTIN, schemathesis_checks
 from lenz_contract.conformance.results import Rule
 from lenz_contract.spec import Spec, SpecError, provenance_at
@@ -20,7 +20,6 @@ from lenz_contract.spec import Spec, SpecError, provenance_at
 def rules(spec: Spec, profile: Profile) -> list[Rule]:
     """Every rule a run of `profile` asserts."""
     found = [c.rule_for(spec) for c in load_all().values() if profile.includes(c.profile)]
-    found += [c.rule_for(spec) for c in EXCHANGE_CHECKS.values() if profile.includes(c.profile)]
     found += [c.rule(profile) for c in BUILTIN.values() if c.asserted_in(profile)]
     return found
 
@@ -57,22 +56,64 @@ def test_every_rule_is_documented_inferred_or_universal_with_its_why(spec: Spec)
             assert "docs" in (rule.reason or ""), rule
 
 
-@pytest.mark.parametrize(
-    "check", sorted({*load_all(), *EXCHANGE_CHECKS}), ids=lambda name: str(name)
-)
+@pytest.mark.parametrize("check", sorted(load_all()), ids=lambda name: str(name))
 def test_every_check_points_at_a_place_that_exists(spec: Spec, check: str) -> None:
-    found = load_all().get(check) or EXCHANGE_CHECKS[check]
-    if found.pointer is not None:
-        provenance_at(spec.document, found.pointer)  # raises on a stale pointer
-    rule = found.rule_for(spec)
+    rule = load_all()[check].rule_for(spec)  # raises on a stale pointer
+    if rule.pointer is not None:
+        assert rule.pointer.startswith("#/")
+        provenance_at(spec.document, rule.pointer)
     assert rule.text and rule.source in set(Source)
+
+
+def test_checks_are_found_by_module_and_named_once() -> None:
+    from lenz_contract.conformance.checks import families
+    from lenz_contract.conformance.checks.registry import lenz_check
+
+    assert families() == [
+        "auth",
+        "crud",
+        "errors",
+        "execution",
+        "pagination",
+        "responses",
+        "search",
+    ]
+    assert all(c.family in c.run.__module__ for c in load_all().values() if c.run)
+
+    def search_partial(run: object) -> None:  # the name of an existing check
+        """a rule"""
+
+    with pytest.raises(ValueError, match="already registered"):
+        lenz_check(profile=Profile.DOCS, operations=("listWorkflows",))(search_partial)
+
+    def no_rule(run: object) -> None:
+        pass
+
+    with pytest.raises(ValueError, match="needs a docstring"):
+        lenz_check(profile=Profile.DOCS, operations=("listWorkflows",))(no_rule)
+
+
+def test_operations_are_read_from_the_spec(spec: Spec) -> None:
+    checks = load_all()
+    assert checks["unknown_id_refused"].covers(spec) == (
+        "getWorkflow",
+        "updateWorkflow",
+        "deleteWorkflow",
+        "executeWorkflow",
+        "listWorkflowLogs",
+    )
+    assert checks["auth_missing_token"].covers(spec) == tuple(spec.operations)
+    assert checks["crud_update_replaces"].rule_for(spec).pointer == (
+        spec.operation("updateWorkflow").pointer + "/x-lenz-update"
+    )
 
 
 def test_a_stale_pointer_stops_the_rule_instead_of_passing_as_universal(spec: Spec) -> None:
     check = load_all()["search_partial"]
-    broken = type(check)(**{**check.__dict__, "pointer": "#/components/parameters/nothing"})
-    with pytest.raises(SpecError):
-        broken.rule_for(spec)
+    for stale in ("#/components/parameters/nothing", "{noSuchOperation}/x"):
+        broken = type(check)(**{**check.__dict__, "pointer": stale})
+        with pytest.raises(SpecError):
+            broken.rule_for(spec)
 
 
 def test_schemathesis_checks_of_the_docs_profile(spec: Spec) -> None:

@@ -1,4 +1,4 @@
-"""The real `lenz-contract mock` command as a subprocess: startup banner, Ctrl-C, `--state`."""
+"""The real `lenz-contract mock` command as a subprocess: banner, Ctrl-C, SIGTERM, `--state`."""
 
 from __future__ import annotations
 
@@ -50,10 +50,24 @@ def mock_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
             proc.wait(10)
 
 
-def stop(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=20)
+def stop(
+    proc: subprocess.Popen[str], sig: signal.Signals = signal.SIGINT, timeout: float = 20
+) -> tuple[int, str, str]:
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=timeout)
     return proc.returncode, out, err
+
+
+def preflight(base_url: str, origin: str) -> httpx.Response:
+    """What a browser sends before a cross-origin request with an Authorization header."""
+    return httpx.options(
+        f"{base_url}/api/workflows",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
 
 
 def test_cli_serves_prints_its_banner_and_stops_cleanly_on_ctrl_c() -> None:
@@ -71,7 +85,34 @@ def test_cli_serves_prints_its_banner_and_stops_cleanly_on_ctrl_c() -> None:
     assert f"listening on {base_url}" in out
     assert "Bearer secret   (user user-x)" in out and "Bearer plain" in out
     assert f"{base_url}/docs" in out
+    assert out.splitlines()[-1] == "mock stopped"
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_stops_as_cleanly_as_ctrl_c(workers: int, tmp_path: Path) -> None:
+    """`docker stop`, systemd and CI clean-ups send SIGTERM: exit 0 and "mock stopped" too."""
+    state = ("--workers", "2", "--state", str(tmp_path / "s.sqlite")) if workers > 1 else ()
+    with mock_process(*state) as (proc, base_url):
+        assert httpx.get(f"{base_url}/api/workflows", headers=AUTH).status_code == 200
+        code, out, err = stop(proc, signal.SIGTERM, timeout=10)
+    assert code == 0, err
+    assert out.splitlines()[-1] == "mock stopped"
+    assert "Traceback" not in err
+
+
+def test_cors_origins_are_repeatable_and_comma_separated() -> None:
+    allowed = ("http://a.test", "http://b.test", "http://c.test")
+    with mock_process(
+        "--cors-origin", "http://a.test,http://b.test", "--cors-origin", "http://c.test"
+    ) as (proc, base_url):
+        for origin in allowed:
+            answer = preflight(base_url, origin)
+            assert answer.status_code == 200, (origin, answer.text)
+            assert answer.headers["access-control-allow-origin"] == origin
+        refused = preflight(base_url, "http://d.test")
+        assert "access-control-allow-origin" not in refused.headers
+        assert stop(proc)[0] == 0
 
 
 def test_cli_refuses_bad_options() -> None:

@@ -7,9 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from lenz_contract.cli import main
@@ -67,17 +70,14 @@ def test_usage_errors_exit_2() -> None:
     assert no_file.exit_code == 2
 
 
-def test_the_command_serves_a_proxy(mock_url: str, tmp_path: Path) -> None:
-    """The real entry point in a subprocess: serves, logs, stops cleanly on SIGTERM."""
+@contextmanager
+def proxy_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The real entry point in a subprocess, once it answers; killed if the test left it up."""
     port = free_port()
-    log = tmp_path / "log.jsonl"
-    command = [
-        sys.executable, "-m", "lenz_contract", "proxy", "--upstream", mock_url, "--port", str(port),
-        "--log", str(log), "--reference-engine", "off",
-    ]  # fmt: skip
+    command = [sys.executable, "-m", "lenz_contract", "proxy", "--port", str(port), *args]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -87,18 +87,62 @@ def test_the_command_serves_a_proxy(mock_url: str, tmp_path: Path) -> None:
                 assert process.poll() is None, process.communicate()
                 assert time.monotonic() < deadline, "the proxy did not start"
                 time.sleep(0.1)
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+def stop(process: subprocess.Popen[str], sig: signal.Signals) -> tuple[str, str]:
+    """Stop it as `docker stop` (SIGTERM) or Ctrl-C (SIGINT) would: cleanly, exit 0."""
+    process.send_signal(sig)
+    stdout, stderr = process.communicate(timeout=10)
+    assert process.returncode == 0, stderr
+    assert stdout.splitlines()[-1] == "proxy stopped"
+    assert "Traceback" not in stderr
+    return stdout, stderr
+
+
+def test_the_command_serves_a_proxy(mock_url: str, tmp_path: Path) -> None:
+    """The real entry point in a subprocess: serves, logs, stops cleanly on SIGTERM."""
+    log = tmp_path / "log.jsonl"
+    args = ("--upstream", mock_url, "--log", str(log), "--reference-engine", "off")
+    with proxy_process(*args) as (process, base):
         assert (
             httpx.get(f"{base}/api/workflows/wf-uuid-001", headers=AUTH).json()["data"]["id"]
             == "wf-uuid-001"
         )
         assert httpx.get(f"{base}/api/workflows?limit=abc", headers=AUTH).status_code == 400
         httpx.post(f"{base}/__proxy/flush")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=20)
-    assert process.returncode in (0, -signal.SIGTERM), (
-        stderr
-    )  # uvicorn re-raises the signal it caught
-    assert f"Lenz contract proxy on http://127.0.0.1:{port} -> {mock_url}" in stdout
+        stdout, stderr = stop(process, signal.SIGTERM)
+    assert f"Lenz contract proxy on {base} -> {mock_url}" in stdout
     assert "VIOLATION listWorkflows request query.limit" in stderr
     assert [json.loads(line)["path"] for line in log.read_text().splitlines()] == ["query.limit"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_stops_cleanly_with_the_default_reference_engine(
+    mock_url: str, sig: signal.Signals
+) -> None:
+    """The default reference engine has worker processes of its own to stop as well."""
+    with proxy_process("--upstream", mock_url) as (process, base):
+        assert httpx.get(f"{base}/api/workflows", headers=AUTH).status_code == 200
+        stop(process, sig)
+
+
+def preflight(base_url: str, origin: str) -> httpx.Response:
+    """What a browser sends before a cross-origin request."""
+    headers = {"Origin": origin, "Access-Control-Request-Method": "GET"}
+    return httpx.options(f"{base_url}/api/workflows", headers=headers)
+
+
+def test_cors_origins_are_repeatable_and_comma_separated(mock_url: str) -> None:
+    args = ("--cors-origin", "http://a.test,http://b.test", "--cors-origin", "http://c.test")
+    with proxy_process("--upstream", mock_url, "--reference-engine", "off", *args) as (proc, base):
+        for origin in ("http://a.test", "http://b.test", "http://c.test"):
+            answer = preflight(base, origin)
+            assert answer.status_code == 200, (origin, answer.text)
+            assert answer.headers["access-control-allow-origin"] == origin
+        assert "access-control-allow-origin" not in preflight(base, "http://d.test").headers
+        stop(proc, signal.SIGTERM)

@@ -131,7 +131,7 @@ def conform_command(
     stops answering mid-run, 130 when interrupted.
     """
     from ..conformance import PreflightError, Profile, RunOptions, Target, run
-    from ..conformance.checks import FAMILIES
+    from ..conformance.checks import families
     from ..conformance.profiles import all_check_names
     from ..conformance.report import write_junit, write_report
     from ..conformance.report.console import ConsoleReporter, print_summary
@@ -143,7 +143,7 @@ def conform_command(
             f"unknown operation(s) {', '.join(unknown_ops)}; known: {', '.join(operations)}",
             param_hint="--only",
         )
-    names = set(all_check_names()) | set(FAMILIES) | {"schemathesis"}
+    names = set(all_check_names()) | set(families()) | {"schemathesis"}
     unknown_checks = [c for c in exclude_check if c not in names]
     if unknown_checks:
         raise click.BadParameter(

@@ -9,11 +9,20 @@ import click
 
 from ..spec import FIXTURES_DIR, SpecError
 from ..spec.fixtures import FixtureError
+from .options import (
+    cors_origin_option,
+    fixtures_option,
+    host_option,
+    log_level_option,
+    port_option,
+    spec_option,
+)
+from .stopping import sigterm_as_ctrl_c
 
 
 @click.command("mock")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=4010, show_default=True, type=click.IntRange(0, 65535))
+@host_option
+@port_option(4010)
 @click.option(
     "--token",
     "tokens",
@@ -27,30 +36,14 @@ from ..spec.fixtures import FixtureError
     type=click.Path(dir_okay=False, path_type=Path),
     help="Keep the state in this SQLite file (survives restarts, shared by workers).",
 )
-@click.option(
-    "--fixtures",
-    "fixtures_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Fixtures folder holding seed/ (default: the shipped fixtures).",
-)
+@fixtures_option("whose seed/ is the starting state")
 @click.option("--seed/--no-seed", default=True, show_default=True, help="Start from the seed data.")
 @click.option(
     "--latency", "latency_ms", default=0.0, type=click.FloatRange(0, 60_000), metavar="MS"
 )
-@click.option(
-    "--cors-origin",
-    "cors_origins",
-    multiple=True,
-    metavar="ORIGIN",
-    help="Browser origin allowed by CORS (repeatable); default any origin (*).",
-)
+@cors_origin_option("any origin (*)")
 @click.option("--reload-spec", is_flag=True, help="Rebuild when the spec file changes.")
-@click.option(
-    "--spec",
-    "spec_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Spec file to serve (default: the shipped contract).",
-)
+@spec_option("serve")
 @click.option("--admin", is_flag=True, help="Open /__mock/ even when not listening on loopback.")
 @click.option(
     "--self-check", is_flag=True, help="Validate every answer against the spec (500 on a mismatch)."
@@ -62,12 +55,7 @@ from ..spec.fixtures import FixtureError
     type=click.IntRange(1, 64),
     help="uvicorn worker processes (needs --state).",
 )
-@click.option(
-    "--log-level",
-    default="warning",
-    show_default=True,
-    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-)
+@log_level_option
 def mock_command(
     host: str,
     port: int,
@@ -123,7 +111,8 @@ def mock_command(
         sys.stdout.flush()
 
     try:
-        serve(config, port=port, workers=workers, log_level=log_level, on_started=banner)
+        with sigterm_as_ctrl_c():  # `serve` ends quietly on Ctrl-C; SIGTERM takes the same path
+            serve(config, port=port, workers=workers, log_level=log_level, on_started=banner)
     except (SpecError, SnapshotError, FixtureError) as exc:
         click.secho(f"cannot start the mock: {exc}", fg="red", err=True)
         sys.exit(1)

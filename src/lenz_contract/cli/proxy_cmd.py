@@ -6,25 +6,23 @@ of the issue (`proxy --upstream URL`) and `proxy report FILE` both work.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
 import click
 
 from ..spec import SpecError
-
-
-def _origins(values: tuple[str, ...]) -> tuple[str, ...]:
-    """`--cors-origin a --cors-origin b,c` → (a, b, c)."""
-    return tuple(o.strip() for value in values for o in value.split(",") if o.strip())
+from .options import cors_origin_option, host_option, log_level_option, port_option, spec_option
+from .stopping import sigterm_as_ctrl_c
 
 
 @click.group("proxy", invoke_without_command=True)
 @click.option(
     "--upstream", metavar="URL", help="The Lenz deployment to forward to (its VITE_API_URL)."
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=4011, show_default=True, type=click.IntRange(0, 65535))
+@host_option
+@port_option(4011)
 @click.option(
     "--log",
     "log_path",
@@ -42,13 +40,7 @@ def _origins(values: tuple[str, ...]) -> tuple[str, ...]:
     is_flag=True,
     help="Answer 502 naming the violation when an upstream answer breaks the contract (CI).",
 )
-@click.option(
-    "--cors-origin",
-    "cors_origins",
-    multiple=True,
-    metavar="ORIGIN",
-    help="Browser origin allowed by CORS (repeatable or comma-separated).",
-)
+@cors_origin_option("none: the upstream's own CORS answers pass through")
 @click.option(
     "--timeout",
     default=30.0,
@@ -71,18 +63,8 @@ def _origins(values: tuple[str, ...]) -> tuple[str, ...]:
     type=click.Choice(["fast", "httpcore"]),
     help="HTTP client transport to the upstream (httpcore: httpx's stock one, slower).",
 )
-@click.option(
-    "--spec",
-    "spec_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Spec file to check against (default: the shipped contract).",
-)
-@click.option(
-    "--log-level",
-    default="warning",
-    show_default=True,
-    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-)
+@spec_option("check against")
+@log_level_option
 @click.pass_context
 def proxy_group(
     ctx: click.Context,
@@ -126,7 +108,7 @@ def proxy_group(
         log_path=log_path,
         record_dir=record_dir,
         fail_on_violation=fail_on_violation,
-        cors_origins=_origins(cors_origins),
+        cors_origins=cors_origins,
         timeout=timeout,
         reference=reference,  # type: ignore[arg-type]  # click.Choice guarantees the literal
         transport=transport,  # type: ignore[arg-type]  # click.Choice guarantees the literal
@@ -173,9 +155,12 @@ def proxy_group(
             date_header=False,
         )
     )
-    server.run()
+    # uvicorn re-raises the SIGINT it handled once shut down; Ctrl-C is the normal way to stop.
+    with sigterm_as_ctrl_c(), contextlib.suppress(KeyboardInterrupt):
+        server.run()
     if not server.started:
         sys.exit(1)
+    click.echo("proxy stopped")
 
 
 @proxy_group.command("report")

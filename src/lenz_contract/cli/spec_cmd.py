@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..spec import SHIPPED_SPEC_PATH, Spec, SpecError
+from .options import fixtures_option, spec_option
 
 
 @click.group("spec")
@@ -47,17 +48,8 @@ def spec_validate(path: Path | None) -> None:
 
 
 @spec_group.command("examples")
-@click.option(
-    "--spec",
-    "spec",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Spec file to read (default: the shipped one).",
-)
-@click.option(
-    "--fixtures",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Fixtures folder to check (default: the shipped one).",
-)
+@spec_option("read", name="spec")
+@fixtures_option("to check", name="fixtures")
 def spec_examples(spec: Path | None, fixtures: Path | None) -> None:
     """Validate every example of the spec and every fixture file against its schema."""
     from ..spec.examples import check_examples

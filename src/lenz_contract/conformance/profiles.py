@@ -16,7 +16,7 @@ from typing import Any
 
 from ..spec import Source
 from ..spec.document import resolve_pointer
-from .checks import EXCHANGE_CHECKS, REGISTRY, load_all
+from .checks import load_all
 from .context import Profile, RunContext
 from .results import Rule
 
@@ -200,8 +200,7 @@ def builtin_names(ctx: RunContext) -> list[str]:
 
 def all_check_names() -> list[str]:
     """Every check name a run knows (for `--exclude-check` and the reports)."""
-    load_all()
-    return [*BUILTIN, *REGISTRY, *EXCHANGE_CHECKS]
+    return [*BUILTIN, *load_all()]
 
 
 def excluded(ctx: RunContext, name: str, family: str) -> bool:

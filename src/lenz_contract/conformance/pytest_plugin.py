@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
-    from .checks import LenzCheck
+    from .checks import Check
     from .context import RunContext
     from .results import Outcome, RunResult
     from .session import Session
@@ -93,7 +93,7 @@ class PluginRun:
         )
         self._generated = False
 
-    def check(self, check: LenzCheck) -> list[Outcome]:
+    def check(self, check: Check) -> list[Outcome]:
         from .runner import run_check
 
         return run_check(self.session, check, self.result)
@@ -101,9 +101,10 @@ class PluginRun:
     def generated(self) -> RunResult:
         if not self._generated:
             from .generation import run_generation
+            from .runner import NullReporter
 
             self._generated = True
-            run_generation(self.session, self.result, _Quiet(), self.ctx.options.time_budget)
+            run_generation(self.session, self.result, NullReporter(), self.ctx.options.time_budget)
         return self.result
 
     def audit(self) -> RunResult:
@@ -113,17 +114,6 @@ class PluginRun:
         if self.ctx.may_write:
             report_safety_events(self.session, self.result)
         return self.result
-
-
-class _Quiet:
-    def phase(self, name: str) -> None:
-        pass
-
-    def outcome(self, outcome: Any, result: Any) -> None:
-        pass
-
-    def scenario(self, phase: str, label: str, result: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="session")

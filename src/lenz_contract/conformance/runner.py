@@ -13,13 +13,13 @@ from typing import Any, Protocol
 
 from ..spec import Source
 from .checks import (
-    EXCHANGE_CHECKS,
+    Check,
     CheckAborted,
     CheckRun,
     CheckSkipped,
-    LenzCheck,
     SetupFailed,
-    load_all,
+    exchange_checks,
+    semantic_checks,
 )
 from .client import TransportProblem
 from .context import RunContext, RunOptions, Target
@@ -54,17 +54,17 @@ class NullReporter:
         pass
 
 
-def selected_checks(ctx: RunContext) -> list[LenzCheck]:
+def selected_checks(ctx: RunContext) -> list[Check]:
     """The Lenz checks this run asserts: its profile, minus `--exclude-check`, within `--only`."""
     wanted = set(ctx.options.checks)
     only = set(ctx.operations())
     return [
         check
-        for check in load_all().values()
+        for check in semantic_checks().values()
         if ctx.profile.includes(check.profile)
         and not excluded(ctx, check.name, check.family)
         and (not wanted or check.name in wanted or check.family in wanted)
-        and only.intersection(check.operations)
+        and only.intersection(check.covers(ctx.spec))
     ]
 
 
@@ -83,14 +83,14 @@ def run_checks(session: Session, result: RunResult, reporter: Reporter | None = 
 
 
 def run_check(
-    session: Session, check: LenzCheck, result: RunResult, reporter: Reporter | None = None
+    session: Session, check: Check, result: RunResult, reporter: Reporter | None = None
 ) -> list[Outcome]:
     """Run one Lenz check; its outcomes (one per operation it speaks about) go into `result`."""
     reporter = reporter or NullReporter()
     ctx = session.ctx
     only = ctx.operations()
     rule = check.rule_for(ctx.spec)
-    operations = [op for op in check.operations if op in only]
+    operations = [op for op in check.covers(ctx.spec) if op in only]
     skip = _cannot_run(ctx, check)
     run = CheckRun(session, check, rule)
     status, detail = Status.PASSED, ""
@@ -99,7 +99,8 @@ def run_check(
     else:
         reporter.phase(f"checks: {check.name}")
         try:
-            check.func(run)
+            assert check.run is not None
+            check.run(run)
         except CheckSkipped as exc:
             status, detail = Status.SKIPPED, str(exc)
         except CheckAborted:
@@ -136,7 +137,7 @@ def run_check(
     return outcomes
 
 
-def _cannot_run(ctx: RunContext, check: LenzCheck) -> str:
+def _cannot_run(ctx: RunContext, check: Check) -> str:
     if ctx.options.read_only and "write" in check.needs and not check.read_only:
         return "read-only run: the check needs to create workflows"
     if "execute" in check.needs and not ctx.execute_allowed:
@@ -148,10 +149,9 @@ def audit_exchanges(session: Session, result: RunResult) -> None:
     """Apply the exchange checks to every answer of the run (see `checks.responses`)."""
     ctx = session.ctx
     only = set(ctx.operations())
-    load_all()
     checks = [
         c
-        for c in EXCHANGE_CHECKS.values()
+        for c in exchange_checks().values()
         if ctx.profile.includes(c.profile) and not excluded(ctx, c.name, c.family)
     ]
     rules = {c.name: c.rule_for(ctx.spec) for c in checks}
@@ -166,7 +166,8 @@ def audit_exchanges(session: Session, result: RunResult) -> None:
                 continue
             outcome = result.outcome(op.operation_id, check.name, rules[check.name])
             outcome.runs += 1
-            why = check.func(view, op, exchange)
+            assert check.judge is not None
+            why = check.judge(view, op, exchange)
             if why:
                 outcome.add_failure(
                     Failure(

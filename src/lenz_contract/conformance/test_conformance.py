@@ -34,9 +34,9 @@ def _off() -> pytest.MarkDecorator:
 
 
 def test_lenz_check(lenz_run: PluginRun, lenz_check_name: str) -> None:
-    from .checks import load_all
+    from .checks import semantic_checks
 
-    check = load_all()[lenz_check_name]
+    check = semantic_checks()[lenz_check_name]
     verdict(lenz_run.result, lenz_run.check(check))
 
 
@@ -53,12 +53,12 @@ def test_lenz_generated(lenz_run: PluginRun, lenz_operation: str) -> None:
 
 
 def test_lenz_exchanges(lenz_run: PluginRun) -> None:
-    from .checks import EXCHANGE_CHECKS
+    from .checks import exchange_checks
 
     result = lenz_run.audit()
     from .runner import SAFETY_RULE
 
-    audited = {*EXCHANGE_CHECKS, SAFETY_RULE.check}
+    audited = {*exchange_checks(), SAFETY_RULE.check}
     verdict(result, [o for (_, name), o in result.outcomes.items() if name in audited])
 
 

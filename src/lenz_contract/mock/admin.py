@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..spec import FieldError
 from ..spec.requests import parse_json_body
-from .clock import format_timestamp, parse_timestamp
+from ..spec.timestamps import format_utc, parse_rfc3339
 from .config import MAX_IMPORT_BYTES, is_ip_address, is_loopback
 from .dispatcher import BodyTooLarge, dump_json, read_body, send_json
 from .errors import error_body, one_error
@@ -87,10 +87,10 @@ async def _json_body(request: Request, limit: int = 1024 * 1024) -> tuple[Any, J
 
 def _report(report: RunReport) -> dict[str, Any]:
     return {
-        "checked_from": format_timestamp(report.checked_from),
-        "checked_until": format_timestamp(report.checked_until),
+        "checked_from": format_utc(report.checked_from),
+        "checked_until": format_utc(report.checked_until),
         "fired": [
-            {"workflow_id": f.workflow_id, "fire_time": format_timestamp(f.fire_time)}
+            {"workflow_id": f.workflow_id, "fire_time": format_utc(f.fire_time)}
             for f in report.fired
         ],
         "truncated": report.truncated,
@@ -180,9 +180,10 @@ def admin_routes(state: MockState) -> list[BaseRoute]:
                     raise ValueError("advance must be between 0 and 100 years of seconds")
                 report = service.move_clock(advance=float(seconds))
             else:
-                if not isinstance(body["set"], str):
-                    raise ValueError("set must be an RFC 3339 timestamp")
-                report = service.move_clock(to=parse_timestamp(body["set"]))
+                when = parse_rfc3339(body["set"])
+                if when is None:
+                    raise ValueError(f"{body['set']!r} is not an RFC 3339 timestamp")
+                report = service.move_clock(to=when)
         except (ValueError, OverflowError) as exc:
             where = "body.advance" if "advance" in body else "body.set"
             return bad_request([FieldError(where, str(exc))])

@@ -89,17 +89,3 @@ def as_utc(value: datetime, name: str = "datetime") -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value.isoformat()}")
     return value.astimezone(UTC)
-
-
-def format_timestamp(value: datetime) -> str:
-    """RFC 3339 UTC with `Z`, whole seconds, as every timestamp in the docs is written."""
-    return as_utc(value, "value").strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_timestamp(text: str) -> datetime:
-    """An RFC 3339 timestamp (`Z` or an offset) as an aware UTC datetime; `ValueError` if not."""
-    try:
-        parsed = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise ValueError(f"{text!r} is not an RFC 3339 timestamp") from None
-    return as_utc(parsed, repr(text))

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..spec import FIXTURES_DIR, SchemaValidator, Spec
-from .clock import as_utc, format_timestamp
+from ..spec.timestamps import format_utc
+from .clock import as_utc
 from .nodes import NodeEnv, NodeError, config_schema_pointers, simulator_for
 from .templates import TemplateError, resolve_config
 
@@ -139,8 +140,8 @@ def execute(
         "workflow_id": workflow["id"],
         "trigger_type": trigger_type,
         "status": "failed" if failure else "success",
-        "started_at": format_timestamp(start),
-        "finished_at": format_timestamp(cursor),
+        "started_at": format_utc(start),
+        "finished_at": format_utc(cursor),
         "node_results": results,
         "error": failure,
         "triggered_by": triggered_by,
@@ -181,8 +182,8 @@ def _node_result(
         result["node_name"] = node["name"]
     result.update(
         status=status,
-        started_at=format_timestamp(started) if started else None,
-        finished_at=format_timestamp(finished) if finished else None,
+        started_at=format_utc(started) if started else None,
+        finished_at=format_utc(finished) if finished else None,
         output=output,
         error=error,
     )

@@ -29,7 +29,8 @@ from typing import Any
 
 from croniter import CroniterBadDateError, croniter
 
-from .clock import as_utc, parse_timestamp
+from ..spec.timestamps import parse_rfc3339
+from .clock import as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -123,9 +124,17 @@ def scheduled_workflow(workflow: Mapping[str, Any]) -> ScheduledWorkflow | None:
         raise CronError("trigger_node.config.cron is missing")
     validate_cron(cron)
     stamps = [workflow.get(key) for key in ("created_at", "updated_at")]
-    times = [parse_timestamp(stamp) for stamp in stamps if isinstance(stamp, str)]
+    times = [_instant(stamp) for stamp in stamps if isinstance(stamp, str)]
     times += [as_utc(stamp) for stamp in stamps if isinstance(stamp, datetime)]
     return ScheduledWorkflow(str(workflow["id"]), cron, max(times) if times else None)
+
+
+def _instant(stamp: str) -> datetime:
+    """A workflow's timestamp as an instant; a broken one makes the workflow a problem."""
+    when = parse_rfc3339(stamp)
+    if when is None:
+        raise ValueError(f"{stamp!r} is not an RFC 3339 timestamp")
+    return when
 
 
 @dataclass(frozen=True)

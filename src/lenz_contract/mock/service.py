@@ -18,7 +18,8 @@ from types import MappingProxyType
 from typing import Any
 
 from ..spec import Spec
-from .clock import MockClock, format_timestamp
+from ..spec.timestamps import format_utc
+from .clock import MockClock
 from .engine import (
     TRIGGER_MANUAL,
     EngineContext,
@@ -101,7 +102,7 @@ def workflow_fields(
 
 def fire_key(workflow_id: str, fire_time: datetime) -> str:
     """One scheduled fire, whichever worker or path fires it."""
-    return f"{workflow_id}@{format_timestamp(fire_time)}"
+    return f"{workflow_id}@{format_utc(fire_time)}"
 
 
 class WorkflowService:
@@ -134,7 +135,7 @@ class WorkflowService:
         return self.clock.now()
 
     def timestamp(self) -> str:
-        return format_timestamp(self.now())
+        return format_utc(self.now())
 
     def _restore_clock(self) -> None:
         stored = self.store.get_meta(CLOCK_OFFSET_KEY)

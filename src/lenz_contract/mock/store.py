@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .clock import format_timestamp, parse_timestamp
+from ..spec.timestamps import format_utc, parse_rfc3339
 
 JSONDict = dict[str, Any]
 SEARCH_CACHE_SIZE = 32
@@ -90,11 +90,10 @@ class Store(Protocol):
 def order_key(timestamp: Any) -> str:
     """A sortable UTC form of an RFC 3339 timestamp (seed data may carry offsets)."""
     if isinstance(timestamp, str):
-        try:
-            parsed = parse_timestamp(timestamp)
-        except ValueError:
+        parsed = parse_rfc3339(timestamp)
+        if parsed is None:
             return timestamp
-        return format_timestamp(parsed)[:-1] + f".{parsed.microsecond:06d}Z"
+        return format_utc(parsed)[:-1] + f".{parsed.microsecond:06d}Z"
     return ""
 
 

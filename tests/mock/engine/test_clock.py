@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from lenz_contract.mock.clock import MockClock, format_timestamp, parse_timestamp
+from lenz_contract.mock.clock import MockClock
+from lenz_contract.spec.timestamps import format_utc, parse_rfc3339
 
 START = datetime(2025, 4, 30, 7, 0, 0, tzinfo=UTC)
 
@@ -87,10 +88,15 @@ def test_now_never_decreases_when_the_system_clock_steps_back() -> None:
 
 
 def test_timestamps_are_written_and_read_as_rfc3339_utc() -> None:
-    assert format_timestamp(START.replace(microsecond=999_999)) == "2025-04-30T07:00:00Z"
-    assert parse_timestamp("2025-04-30T14:00:00+07:00") == START
-    assert parse_timestamp("2025-04-30T07:00:00Z") == START
-    with pytest.raises(ValueError):
-        parse_timestamp("2025-04-30T07:00:00")
-    with pytest.raises(ValueError, match="not an RFC 3339 timestamp"):
-        parse_timestamp("yesterday")
+    assert format_utc(START.replace(microsecond=999_999)) == "2025-04-30T07:00:00Z"
+    for text in (
+        "2025-04-30T14:00:00+07:00",
+        "2025-04-30T07:00:00Z",
+        "2025-04-30t07:00:00z",
+        "2025-04-30T14:00:00.000000001+07:00",
+    ):
+        assert parse_rfc3339(text) == START, text
+    for text in ("2025-04-30T07:00:00", "yesterday", "2025-04-30T07:00:00+24:00", None, 5):
+        assert parse_rfc3339(text) is None, text
+    with pytest.raises(ValueError, match="timezone-aware"):
+        format_utc(START.replace(tzinfo=None))

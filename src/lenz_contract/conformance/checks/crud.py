@@ -15,7 +15,8 @@ from ...spec import Source
 from ...spec.timestamps import parse_rfc3339
 from ..client import Reply
 from ..context import Profile
-from . import CheckRun, as_json, lenz_check
+from .registry import lenz_check
+from .run import CheckRun, as_json
 
 CREATE, GET, UPDATE, DELETE = "createWorkflow", "getWorkflow", "updateWorkflow", "deleteWorkflow"
 EXECUTE, LOGS, LIST = "executeWorkflow", "listWorkflowLogs", "listWorkflows"
@@ -105,14 +106,9 @@ def deleted(run: CheckRun) -> Deleted:
 # -- checks ------------------------------------------------------------------------------------
 
 
-@lenz_check(
-    family="crud",
-    profile=Profile.DOCS,
-    rule="a created workflow reads back (same id and name) and appears in the list",
-    operations=(CREATE, GET, LIST),
-    pointer=WORKFLOW,
-)
+@lenz_check(profile=Profile.DOCS, operations=(CREATE, GET, LIST), pointer=WORKFLOW)
 def crud_read_back(run: CheckRun) -> None:
+    """a created workflow reads back (same id and name) and appears in the list"""
     it = created(run)
     data = it.read.data
     if not it.read.ok or not isinstance(data, dict):
@@ -140,15 +136,10 @@ def crud_read_back(run: CheckRun) -> None:
         )
 
 
-@lenz_check(
-    family="crud",
-    profile=Profile.DOCS,
-    rule="every field a create or update sends comes back as sent (is_active included; node "
-    "configs may be partial)",
-    operations=(CREATE, UPDATE, GET),
-    pointer=WORKFLOW,
-)
+@lenz_check(profile=Profile.DOCS, operations=(CREATE, UPDATE, GET), pointer=WORKFLOW)
 def crud_fields_round_trip(run: CheckRun) -> None:
+    """every field a create or update sends comes back as sent (is_active included; node configs
+    may be partial)"""
     made, changed = created(run), updated(run)
     shown = [
         (CREATE, made.body, made.created, FIELDS),
@@ -205,14 +196,9 @@ def _shape(key: str, value: Any) -> Any:
     return value
 
 
-@lenz_check(
-    family="crud",
-    profile=Profile.DOCS,
-    rule="an update persists: reading the workflow back shows the new values",
-    operations=(UPDATE,),
-    pointer="#/paths/~1api~1workflows~1{id}/put",
-)
+@lenz_check(profile=Profile.DOCS, operations=(UPDATE,), pointer="{updateWorkflow}")
 def crud_update_persists(run: CheckRun) -> None:
+    """an update persists: reading the workflow back shows the new values"""
     it = updated(run)
     run.require_data(it.updated, "the update")
     data = it.read.data if isinstance(it.read.data, dict) else {}
@@ -231,14 +217,9 @@ def crud_update_persists(run: CheckRun) -> None:
         )
 
 
-@lenz_check(
-    family="crud",
-    profile=Profile.DOCS,
-    rule="an update moves updated_at (set, not before created_at, later than before)",
-    operations=(UPDATE,),
-    pointer=f"{WORKFLOW}/properties/updated_at",
-)
+@lenz_check(profile=Profile.DOCS, operations=(UPDATE,), pointer=f"{WORKFLOW}/properties/updated_at")
 def crud_updated_at_moves(run: CheckRun) -> None:
+    """an update moves updated_at (set, not before created_at, later than before)"""
     it = updated(run)
     before_data = it.created.data if isinstance(it.created.data, dict) else {}
     before = instant(before_data.get("updated_at"))
@@ -259,14 +240,9 @@ def crud_updated_at_moves(run: CheckRun) -> None:
             return
 
 
-@lenz_check(
-    family="crud",
-    profile=Profile.DOCS,
-    rule="created_at never changes (the update answer and a read after it keep it)",
-    operations=(UPDATE,),
-    pointer=f"{WORKFLOW}/properties/created_at",
-)
+@lenz_check(profile=Profile.DOCS, operations=(UPDATE,), pointer=f"{WORKFLOW}/properties/created_at")
 def crud_created_at_stable(run: CheckRun) -> None:
+    """created_at never changes (the update answer and a read after it keep it)"""
     it = updated(run)
     first = (
         instant(it.created.data.get("created_at")) if isinstance(it.created.data, dict) else None
@@ -287,15 +263,10 @@ def crud_created_at_stable(run: CheckRun) -> None:
             return
 
 
-@lenz_check(
-    family="crud",
-    profile=Profile.DOCS,
-    rule="after a delete, get, update and execute answer a 4xx with the error envelope; logs a "
-    "4xx too, or an empty page",
-    operations=(DELETE,),
-    pointer="#/paths/~1api~1workflows~1{id}/delete",
-)
+@lenz_check(profile=Profile.DOCS, operations=(DELETE,), pointer="{deleteWorkflow}")
 def crud_delete_removes(run: CheckRun) -> None:
+    """after a delete, get, update and execute answer a 4xx with the error envelope; logs a 4xx
+    too, or an empty page"""
     it = deleted(run)
     if not it.deleted.ok:
         run.abort(
@@ -325,14 +296,9 @@ def empty_page(reply: Reply) -> bool:
     return reply.ok and reply.data == [] and reply.field("total_data") in (0, None)
 
 
-@lenz_check(
-    family="crud",
-    profile=Profile.DOCS,
-    rule="a deleted workflow is no longer listed",
-    operations=(DELETE, LIST),
-    pointer="#/paths/~1api~1workflows~1{id}/delete",
-)
+@lenz_check(profile=Profile.DOCS, operations=(DELETE, LIST), pointer="{deleteWorkflow}")
 def crud_delete_unlists(run: CheckRun) -> None:
+    """a deleted workflow is no longer listed"""
     it = deleted(run)
     if not it.deleted.ok:
         run.skip("the delete itself failed (see crud_delete_removes)")
@@ -346,27 +312,21 @@ def crud_delete_unlists(run: CheckRun) -> None:
         )
 
 
-@lenz_check(
-    family="crud",
-    profile=Profile.STRICT,
-    rule="a create answers 201 Created",
-    operations=(CREATE,),
-    pointer="#/paths/~1api~1workflows/post/responses/201",
-)
+@lenz_check(profile=Profile.STRICT, operations=(CREATE,), pointer="{createWorkflow}/responses/201")
 def crud_create_201(run: CheckRun) -> None:
+    """a create answers 201 Created"""
     it = created(run)
     if it.created.status != 201:
         run.fail(CREATE, f"a create answered {it.created.status}", expected="201", reply=it.created)
 
 
 @lenz_check(
-    family="crud",
     profile=Profile.STRICT,
-    rule='a description left out of a create is answered as ""',
     operations=(CREATE, GET),
     pointer=f"{INPUT}/properties/description/default",
 )
 def crud_description_default(run: CheckRun) -> None:
+    """a description left out of a create is answered as """ ""
     body = run.workflow_body(run.unique("no-description"))
     del body["description"]
     reply = run.client.create(body)
@@ -384,14 +344,9 @@ def crud_description_default(run: CheckRun) -> None:
             return
 
 
-@lenz_check(
-    family="crud",
-    profile=Profile.STRICT,
-    rule='PUT replaces the workflow: a description left out becomes ""',
-    operations=(UPDATE,),
-    pointer="#/paths/~1api~1workflows~1{id}/put/x-lenz-update",
-)
+@lenz_check(profile=Profile.STRICT, operations=(UPDATE,), pointer="{updateWorkflow}/x-lenz-update")
 def crud_update_replaces(run: CheckRun) -> None:
+    """PUT replaces the workflow: a description left out becomes """ ""
     _, data = run.create(run.unique("replace"))
     body = run.workflow_body(str(data.get("name")))
     del body["description"]
@@ -411,15 +366,14 @@ def crud_update_replaces(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="crud",
     profile=Profile.STRICT,
-    rule="node configs round-trip: every key sent comes back with its value",
     operations=(CREATE, GET),
     source=Source.INFERRED,
     reason="the docs' own create answer drops config keys; equality is the mock's convention",
     pointer="#/components/schemas/ActionNode",
 )
 def crud_config_round_trip(run: CheckRun) -> None:
+    """node configs round-trip: every key sent comes back with its value"""
     it = created(run)
     sent = {n["id"]: n["config"] for n in it.body["nodes"]}
     for operation, reply in ((CREATE, it.created), (GET, it.read)):

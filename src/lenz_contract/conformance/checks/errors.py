@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from ...spec import Source
 from ..client import LenzClient, Reply
 from ..context import Profile
-from . import CheckRun, lenz_check
 from .crud import empty_page, refused
+from .registry import ON_AN_ID, lenz_check
+from .run import CheckRun
 
 NOT_FOUND = "#/components/responses/NotFound"
 BAD_REQUEST = "#/components/responses/BadRequest"
 ERROR = "#/components/schemas/ErrorEnvelope"
-BY_ID = ("getWorkflow", "updateWorkflow", "deleteWorkflow", "executeWorkflow", "listWorkflowLogs")
-"""The operations that take a workflow id in their path."""
 
 
 def _unknown_id_replies(run: CheckRun) -> list[Reply]:
@@ -46,17 +45,10 @@ def _unknown_id_replies(run: CheckRun) -> list[Reply]:
     return run.shared("errors.unknown", build)
 
 
-@lenz_check(
-    family="errors",
-    profile=Profile.DOCS,
-    rule="an unknown workflow id is refused with a 4xx and the error envelope (its logs may "
-    "answer an empty page)",
-    operations=BY_ID,
-    pointer=ERROR,
-    needs=(),
-    read_only=True,
-)
+@lenz_check(profile=Profile.DOCS, operations=ON_AN_ID, pointer=ERROR, needs=(), read_only=True)
 def unknown_id_refused(run: CheckRun) -> None:
+    """an unknown workflow id is refused with a 4xx and the error envelope (its logs may answer an
+    empty page)"""
     for reply in _unknown_id_replies(run):
         if refused(reply) or (reply.operation == "listWorkflowLogs" and empty_page(reply)):
             continue
@@ -70,15 +62,10 @@ def unknown_id_refused(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="errors",
-    profile=Profile.STRICT,
-    rule="an unknown workflow id answers 404",
-    operations=BY_ID,
-    pointer=NOT_FOUND,
-    needs=(),
-    read_only=True,
+    profile=Profile.STRICT, operations=ON_AN_ID, pointer=NOT_FOUND, needs=(), read_only=True
 )
 def unknown_id_404(run: CheckRun) -> None:
+    """an unknown workflow id answers 404"""
     for reply in _unknown_id_replies(run):
         if reply.status != 404:
             run.fail(
@@ -156,15 +143,14 @@ LIST, CREATE, UPDATE = "listWorkflows", "createWorkflow", "updateWorkflow"
 
 
 @lenz_check(
-    family="errors",
     profile=Profile.DOCS,
-    rule="a body the docs make wrong (not JSON, not an object, a documented field of another "
-    "JSON type) is refused with a 4xx and the error envelope",
     operations=(CREATE, UPDATE),
-    pointer="#/paths/~1api~1workflows/post/requestBody",
+    pointer="{createWorkflow}/requestBody",
     read_only=True,
 )
 def bad_input_refused(run: CheckRun) -> None:
+    """a body the docs make wrong (not JSON, not an object, a documented field of another JSON
+    type) is refused with a 4xx and the error envelope"""
     for case in _bad_inputs(run):
         if case.documented and not refused(case.reply):
             run.fail(
@@ -176,14 +162,10 @@ def bad_input_refused(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="errors",
-    profile=Profile.STRICT,
-    rule="bad input (a body the contract refuses, a bad page or limit) is refused with 400",
-    operations=(LIST, CREATE, UPDATE),
-    pointer=BAD_REQUEST,
-    read_only=True,
+    profile=Profile.STRICT, operations=(LIST, CREATE, UPDATE), pointer=BAD_REQUEST, read_only=True
 )
 def bad_input_400(run: CheckRun) -> None:
+    """bad input (a body the contract refuses, a bad page or limit) is refused with 400"""
     for case in _bad_inputs(run):
         if case.reply.status != 400:
             run.fail(
@@ -195,13 +177,12 @@ def bad_input_400(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="errors",
     profile=Profile.STRICT,
-    rule="an invalid cron (not six fields, seconds first) is refused with 400",
     operations=(CREATE,),
     pointer="#/components/schemas/CronExpression/pattern",
 )
 def cron_validated(run: CheckRun) -> None:
+    """an invalid cron (not six fields, seconds first) is refused with 400"""
     for cron in ("0 7 * * *", "every day at seven", "0 0 25 * * *"):
         body = run.workflow_body(
             run.unique("bad-cron"), trigger_node={"type": "schedule", "config": {"cron": cron}}
@@ -217,15 +198,14 @@ def cron_validated(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="errors",
     profile=Profile.STRICT,
-    rule="a method the path does not have answers 405 with an Allow header",
     operations=("getWorkflow", "listWorkflowLogs"),
     source=Source.INFERRED,
     reason="docs/contract-decisions.md: the mock answers 405 with Allow (RFC 9110); a "
     "deployment may answer 404, or offer more methods",
 )
 def wrong_method_405(run: CheckRun) -> None:
+    """a method the path does not have answers 405 with an Allow header"""
     _, data = run.create(run.unique("method"))
     own = data["id"]
     body = run.workflow_body(str(data.get("name")))

@@ -20,13 +20,13 @@ from typing import Any
 from ...spec import Source
 from ..client import Reply
 from ..context import Profile
-from . import CheckRun, as_json, items_of, lenz_check
 from .crud import instant
+from .registry import JSON_CONTENT, lenz_check
+from .run import CheckRun, as_json, items_of
 
 EXECUTE, LOGS = "executeWorkflow", "listWorkflowLogs"
-EXECUTE_OP = "#/paths/~1api~1workflows~1{id}~1execute/post"
 EXECUTION = "#/components/schemas/Execution"
-LOGS_MEDIA = "#/paths/~1api~1workflows~1{id}~1logs/get/responses/200/content/application~1json"
+LOGS_MEDIA = f"{{listWorkflowLogs}}/responses/200/{JSON_CONTENT}"
 RUNNING = frozenset({"running", "pending", "queued", "in_progress", "started", "created"})
 SCHEDULER = "scheduler"
 LOG_PAGE = 2
@@ -136,15 +136,11 @@ def _require_started(run: CheckRun, it: Executed) -> dict[str, Any]:
 
 
 @lenz_check(
-    family="execution",
-    profile=Profile.DOCS,
-    rule="a manual run finishes: execute answers it finished, or the logs show it finished "
-    "(polled for --execution-timeout seconds)",
-    operations=(EXECUTE,),
-    pointer=EXECUTION,
-    needs=("write", "execute"),
+    profile=Profile.DOCS, operations=(EXECUTE,), pointer=EXECUTION, needs=("write", "execute")
 )
 def execution_completes(run: CheckRun) -> None:
+    """a manual run finishes: execute answers it finished, or the logs show it finished (polled for
+    --execution-timeout seconds)"""
     it = executed(run)
     data = _require_started(run, it)
     if it.final is not None:
@@ -174,14 +170,13 @@ def execution_completes(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="execution",
     profile=Profile.DOCS,
-    rule="node_results of a finished run follow the workflow's nodes, in pipeline order",
     operations=(EXECUTE,),
     pointer=f"{EXECUTION}/properties/node_results",
     needs=("write", "execute"),
 )
 def execution_node_order(run: CheckRun) -> None:
+    """node_results of a finished run follow the workflow's nodes, in pipeline order"""
     it = executed(run)
     _require_started(run, it)
     if it.final is None or it.final_reply is None:
@@ -199,14 +194,13 @@ def execution_node_order(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="execution",
     profile=Profile.DOCS,
-    rule="a manual run appears in its workflow's logs, for that workflow",
     operations=(LOGS,),
-    pointer="#/paths/~1api~1workflows~1{id}~1logs/get",
+    pointer="{listWorkflowLogs}",
     needs=("write", "execute"),
 )
 def execution_in_logs(run: CheckRun) -> None:
+    """a manual run appears in its workflow's logs, for that workflow"""
     it = executed(run)
     _require_started(run, it)
     logs = it.polled[-1] if it.polled else run.client.logs(it.runnable.workflow_id, limit=100)
@@ -229,15 +223,14 @@ def execution_in_logs(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="execution",
     profile=Profile.DOCS,
-    rule='a manual run is reported as manual and by its caller: trigger_type "manual", '
-    'triggered_by a user, not "scheduler"',
     operations=(EXECUTE,),
     pointer=f"{EXECUTION}/properties/triggered_by",
     needs=("write", "execute"),
 )
 def execution_manual_trigger(run: CheckRun) -> None:
+    """a manual run is reported as manual and by its caller: trigger_type `manual`, triggered_by a
+    user, never `scheduler`"""
     it = executed(run)
     data = _require_started(run, it)
     for where, shown, reply in (
@@ -259,15 +252,14 @@ def execution_manual_trigger(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="execution",
     profile=Profile.DOCS,
-    rule="the logs page through a workflow's runs: total_data counts them, total_page is "
-    "ceil(total_data / limit), current_page echoes the page, each run on one page",
     operations=(LOGS,),
     pointer="#/components/schemas/Pagination",
     needs=("write", "execute"),
 )
 def logs_pagination(run: CheckRun) -> None:
+    """the logs page through a workflow's runs: total_data counts them, total_page is
+    ceil(total_data / limit), current_page echoes the page, each run on one page"""
     runs = logged_runs(run)
     limit_of = runs.first.field("limit")
     limit = limit_of if isinstance(limit_of, int) and 1 <= limit_of <= LOG_PAGE else LOG_PAGE
@@ -320,14 +312,13 @@ def logs_pagination(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="execution",
     profile=Profile.DOCS,
-    rule="the logs of a workflow list its own runs only",
     operations=(LOGS,),
-    pointer="#/paths/~1api~1workflows~1{id}~1logs/get",
+    pointer="{listWorkflowLogs}",
     needs=("write", "execute"),
 )
 def logs_belong_to_workflow(run: CheckRun) -> None:
+    """the logs of a workflow list its own runs only"""
     runs = logged_runs(run)
     reply = run.client.logs(runs.workflow_id, limit=100)
     foreign = [
@@ -376,14 +367,13 @@ def _run_id(run: CheckRun, reply: Reply) -> str:
 
 
 @lenz_check(
-    family="execution",
     profile=Profile.STRICT,
-    rule="execute answers when the run has finished (finished_at set, status not running)",
     operations=(EXECUTE,),
-    pointer=f"{EXECUTE_OP}/x-lenz-execute",
+    pointer="{executeWorkflow}/x-lenz-execute",
     needs=("write", "execute"),
 )
 def execution_finished(run: CheckRun) -> None:
+    """execute answers when the run has finished (finished_at set, status not running)"""
     it = executed(run)
     data = _require_started(run, it)
     if not finished(data):
@@ -397,9 +387,7 @@ def execution_finished(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="execution",
     profile=Profile.STRICT,
-    rule="an inactive workflow can be executed manually",
     operations=(EXECUTE,),
     source=Source.INFERRED,
     reason="docs/contract-decisions.md: a manual run does not depend on the schedule; the mock "
@@ -407,6 +395,7 @@ def execution_finished(run: CheckRun) -> None:
     needs=("write", "execute"),
 )
 def execution_inactive_allowed(run: CheckRun) -> None:
+    """an inactive workflow can be executed manually"""
     it = executed(run)
     refusal = it.runnable.refused_inactive
     if refusal is not None:
@@ -419,14 +408,13 @@ def execution_inactive_allowed(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="execution",
     profile=Profile.STRICT,
-    rule="logs list the newest execution first",
     operations=(LOGS,),
     pointer=f"{LOGS_MEDIA}/x-lenz-order",
     needs=("write", "execute"),
 )
 def execution_logs_newest_first(run: CheckRun) -> None:
+    """logs list the newest execution first"""
     runs = logged_runs(run)
     reply = run.client.logs(runs.workflow_id, limit=100)
     ours = [i.get("id") for i in items_of(reply) if i.get("id") in runs.ids]

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 from ..client import Reply
 from ..context import Profile
-from . import CheckRun, as_json, ids_of, items_of, lenz_check
 from .crud import instant
+from .registry import JSON_CONTENT, lenz_check
+from .run import CheckRun, as_json, ids_of, items_of
 
 LIST = "listWorkflows"
 PAGINATION = "#/components/schemas/Pagination"
-LIST_MEDIA = "#/paths/~1api~1workflows/get/responses/200/content/application~1json"
+LIST_MEDIA = f"{{listWorkflows}}/responses/200/{JSON_CONTENT}"
 PAGE_SIZE = 2
 SET_SIZE = 3
 MAX_PAGES = 20
@@ -71,14 +72,13 @@ def _walk(run: CheckRun, search: str | None, limit: int, total: int) -> tuple[Re
 
 
 @lenz_check(
-    family="pagination",
     profile=Profile.DOCS,
-    rule="total_page is ceil(total_data / limit) (with no data: 0, or 1 in the docs profile)",
     operations=(LIST,),
     pointer=f"{PAGINATION}/properties/total_page",
     read_only=True,
 )
 def pagination_total_page(run: CheckRun) -> None:
+    """total_page is ceil(total_data / limit) (with no data: 0, or 1 in the docs profile)"""
     replies = list(page_set(run).pages)
     empty = run.client.list_workflows(search=run.unique("nothing-matches"), limit=PAGE_SIZE)
     for reply in [*replies, empty]:
@@ -101,14 +101,13 @@ def pagination_total_page(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="pagination",
     profile=Profile.STRICT,
-    rule="a list with no data answers total_page 0",
     operations=(LIST,),
     pointer=f"{PAGINATION}/properties/total_page/x-lenz-empty-total-page",
     read_only=True,
 )
 def pagination_empty_total_page(run: CheckRun) -> None:
+    """a list with no data answers total_page 0"""
     reply = run.client.list_workflows(search=run.unique("nothing-matches"), limit=PAGE_SIZE)
     if reply.field("total_data") != 0 or reply.field("total_page") != 0 or items_of(reply):
         run.fail(
@@ -121,14 +120,10 @@ def pagination_empty_total_page(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="pagination",
-    profile=Profile.DOCS,
-    rule="walking every page yields each item once, total_data items in all",
-    operations=(LIST,),
-    pointer="#/components/parameters/page",
-    read_only=True,
+    profile=Profile.DOCS, operations=(LIST,), pointer="#/components/parameters/page", read_only=True
 )
 def pagination_walk(run: CheckRun) -> None:
+    """walking every page yields each item once, total_data items in all"""
     pages = page_set(run)
     seen: dict[object, int] = {}
     for number, reply in enumerate(pages.pages, start=1):
@@ -165,14 +160,13 @@ def pagination_walk(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="pagination",
     profile=Profile.DOCS,
-    rule="a page holds at most `limit` items, and every page but the last exactly `limit`",
     operations=(LIST,),
     pointer="#/components/parameters/limit",
     read_only=True,
 )
 def pagination_limit(run: CheckRun) -> None:
+    """a page holds at most `limit` items, and every page but the last exactly `limit`"""
     pages = page_set(run)
     total = pages.pages[0].field("total_data")
     if not isinstance(total, int):
@@ -192,14 +186,13 @@ def pagination_limit(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="pagination",
     profile=Profile.DOCS,
-    rule="current_page echoes the page asked for",
     operations=(LIST,),
     pointer=f"{PAGINATION}/properties/current_page",
     read_only=True,
 )
 def pagination_current_page(run: CheckRun) -> None:
+    """current_page echoes the page asked for"""
     pages = page_set(run)
     replies = list(pages.pages)
     if len(replies) < 2:
@@ -217,14 +210,13 @@ def pagination_current_page(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="pagination",
     profile=Profile.STRICT,
-    rule="limit is capped at the contract's cap, and the answer's limit says so",
     operations=(LIST,),
     pointer="#/components/parameters/limit/x-lenz-limit-cap",
     read_only=True,
 )
 def pagination_limit_cap(run: CheckRun) -> None:
+    """limit is capped at the contract's cap, and the answer's limit says so"""
     param = run.spec.operation(LIST).parameter("limit")
     cap = param.extensions.get("x-lenz-limit-cap") if param is not None else None
     if not isinstance(cap, int):
@@ -241,14 +233,10 @@ def pagination_limit_cap(run: CheckRun) -> None:
 
 
 @lenz_check(
-    family="pagination",
-    profile=Profile.STRICT,
-    rule="the list is ordered by created_at, then id, ascending",
-    operations=(LIST,),
-    pointer=f"{LIST_MEDIA}/x-lenz-order",
-    read_only=True,
+    profile=Profile.STRICT, operations=(LIST,), pointer=f"{LIST_MEDIA}/x-lenz-order", read_only=True
 )
 def pagination_order(run: CheckRun) -> None:
+    """the list is ordered by created_at, then id, ascending"""
     pages = page_set(run)
     items = [item for reply in pages.pages for item in items_of(reply)]
     keys = [(instant(i.get("created_at")), str(i.get("id"))) for i in items]

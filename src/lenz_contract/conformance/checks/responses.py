@@ -10,25 +10,31 @@ provoked, and the strict-only rules to every answer of the run.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...spec import Operation, Source, Spec, View
 from ..context import Profile
 from ..results import Exchange
-from . import as_json, exchange_check
+from .registry import exchange_check
+from .run import as_json
 
 SEMANTIC = ("semantic",)
 TOKEN_REFUSALS = (400, 401, 403)
-ALL = ("semantic", "generation")
+EVERY_PHASE = ("semantic", "generation")
+
+
+def misfit(view: Spec, pointer: str, body: Any, headline: str) -> str | None:
+    """Why `body` does not fit the schema at `pointer` in `view` (three reasons at most)."""
+    errors = view.validator(pointer).errors(body, "response")
+    return f"{headline}: " + "; ".join(str(e) for e in errors[:3]) if errors else None
 
 
 @exchange_check(
-    family="responses",
-    profile=Profile.DOCS,
-    rule="an answer has a status the profile allows (never 5xx), is JSON where a body is "
-    "documented, and fits its schema",
-    phases=SEMANTIC,
-    pointer="#/components/schemas/SuccessEnvelope",
+    profile=Profile.DOCS, phases=SEMANTIC, pointer="#/components/schemas/SuccessEnvelope"
 )
 def response_conforms(spec: Spec, op: Operation, exchange: Exchange) -> str | None:
+    """an answer has a status the profile allows (never 5xx), is JSON where a body is documented,
+    and fits its schema"""
     status = exchange.status or 0
     if status >= 500:
         return f"answered {status}: a server error"
@@ -40,53 +46,44 @@ def response_conforms(spec: Spec, op: Operation, exchange: Exchange) -> str | No
     content_type = (exchange.header("content-type") or "").split(";")[0].strip().lower()
     if found.schema_pointer is not None and content_type != "application/json":
         return f"answered Content-Type {content_type or 'none'!r}, not application/json"
-    body = exchange.json()
     if found.schema_pointer is None:
         return None
+    body = exchange.json()
     if body is None:
         return "the body is not JSON"
-    errors = spec.validator(found.schema_pointer).errors(body, "response")
-    if errors:
-        return "the body does not fit the schema: " + "; ".join(str(e) for e in errors[:3])
-    return None
+    return misfit(spec, found.schema_pointer, body, "the body does not fit the schema")
 
 
 @exchange_check(
-    family="responses",
     profile=Profile.STRICT,
-    rule="answers keep the strict schema: the listed execution and node statuses and trigger "
-    "types, UTC timestamps with Z",
-    phases=ALL,
+    phases=EVERY_PHASE,
     source=Source.INFERRED,
     reason="x-lenz-strict: the docs show one value of each and UTC timestamps; the strict profile "
     "admits the listed values and Z only",
 )
 def response_strict_schema(spec: Spec, op: Operation, exchange: Exchange) -> str | None:
+    """answers keep the strict schema: the listed execution and node statuses and trigger types,
+    UTC timestamps with Z"""
     found = op.response_for(exchange.status or 0)
     if found is None or found.schema_pointer is None:
         return None
     body = exchange.json()
-    contract = spec.as_view(View.CONTRACT)
-    if body is None or not contract.validator(found.schema_pointer).is_valid(body):
-        return (
-            None  # a contract-level problem; response_conforms / response_schema_conformance say it
-        )
-    errors = spec.validator(found.schema_pointer, view=View.STRICT).errors(body, "response")
-    if errors:
-        return "outside the strict schema: " + "; ".join(str(e) for e in errors[:3])
-    return None
+    if body is None or misfit(spec.as_view(View.CONTRACT), found.schema_pointer, body, ""):
+        return None  # a contract-level problem: response_conforms says it
+    return misfit(
+        spec.as_view(View.STRICT), found.schema_pointer, body, "outside the strict schema"
+    )
 
 
 @exchange_check(
-    family="responses",
     profile=Profile.STRICT,
-    rule="a success answer carries the message the docs show for its operation",
-    phases=ALL,
+    phases=EVERY_PHASE,
     source=Source.INFERRED,
     reason="x-lenz-message: the docs show these texts in their examples; that they never vary "
     "is the strict profile's reading",
 )
 def response_message(spec: Spec, op: Operation, exchange: Exchange) -> str | None:
+    """a success answer carries the message the docs show for its operation"""
     status = exchange.status or 0
     if not 200 <= status < 300:
         return None

@@ -11,7 +11,8 @@ import string
 from dataclasses import dataclass
 
 from ..context import Profile
-from . import CheckRun, ids_of, lenz_check
+from .registry import lenz_check
+from .run import CheckRun, as_json, ids_of
 
 LIST = "listWorkflows"
 SEARCH = "#/components/parameters/search"
@@ -48,61 +49,40 @@ def _build(run: CheckRun) -> Subject:
     return Subject(data["id"], name, f"h-{token}-F")
 
 
-@lenz_check(
-    family="search",
-    profile=Profile.DOCS,
-    rule="search matches part of a name (a fragment finds the workflow)",
-    operations=(LIST,),
-    pointer=SEARCH,
-    read_only=True,
-)
-def search_partial(run: CheckRun) -> None:
-    it = subject(run)
-    reply = run.client.list_workflows(search=it.fragment, limit=100)
+def _expect_found(run: CheckRun, it: Subject, term: str, how: str) -> None:
+    reply = run.client.list_workflows(search=term, limit=100)
     if it.workflow_id not in ids_of(reply):
         run.fail(
             LIST,
-            f"search={it.fragment!r} (a fragment of {it.name!r}) did not find the workflow",
-            expected=f"data holds {it.workflow_id!r}",
+            f"search={as_json(term)} ({how}) did not find the workflow named {as_json(it.name)}",
+            expected=f"data holds {as_json(it.workflow_id)}",
             reply=reply,
         )
 
 
-@lenz_check(
-    family="search",
-    profile=Profile.DOCS,
-    rule="search ignores case (lower- and upper-case fragments find a mixed-case name)",
-    operations=(LIST,),
-    pointer=SEARCH,
-    read_only=True,
-)
-def search_case_insensitive(run: CheckRun) -> None:
+@lenz_check(profile=Profile.DOCS, operations=(LIST,), pointer=SEARCH, read_only=True)
+def search_partial(run: CheckRun) -> None:
+    """search matches part of a name (a fragment finds the workflow)"""
     it = subject(run)
-    for term in (it.fragment.lower(), it.fragment.upper()):
-        reply = run.client.list_workflows(search=term, limit=100)
-        if it.workflow_id not in ids_of(reply):
-            run.fail(
-                LIST,
-                f"search={term!r} did not find the workflow named {it.name!r}",
-                expected=f"data holds {it.workflow_id!r}",
-                reply=reply,
-            )
+    _expect_found(run, it, it.fragment, "a fragment of its name")
 
 
-@lenz_check(
-    family="search",
-    profile=Profile.DOCS,
-    rule="a search term the name does not contain does not find it",
-    operations=(LIST,),
-    pointer=SEARCH,
-    read_only=True,
-)
+@lenz_check(profile=Profile.DOCS, operations=(LIST,), pointer=SEARCH, read_only=True)
+def search_case_insensitive(run: CheckRun) -> None:
+    """search ignores case (lower- and upper-case fragments find a mixed-case name)"""
+    it = subject(run)
+    _expect_found(run, it, it.fragment.lower(), "the fragment in lower case")
+    _expect_found(run, it, it.fragment.upper(), "the fragment in upper case")
+
+
+@lenz_check(profile=Profile.DOCS, operations=(LIST,), pointer=SEARCH, read_only=True)
 def search_excludes(run: CheckRun) -> None:
+    """a search term the name does not contain does not find it"""
     it = subject(run)
     term = f"{it.fragment}-{run.session.random.getrandbits(32):08x}-absent"
     reply = run.client.list_workflows(search=term, limit=100)
     if not reply.ok:
-        run.fail(LIST, f"search={term!r} did not answer 2xx", expected="2xx", reply=reply)
+        run.fail(LIST, f"search={as_json(term)} did not answer 2xx", expected="2xx", reply=reply)
     elif it.workflow_id in ids_of(reply):
         run.fail(
             LIST,

@@ -7,7 +7,7 @@ failures); elsewhere (CI logs) it is one line per phase and per failure.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -15,7 +15,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..results import Outcome, RunResult, Status
+from ..results import Failure, Outcome, RunResult, Status
 from .markdown import check_rows, operation_rows
 from .text import leftovers_line, summary_line
 
@@ -62,26 +62,25 @@ class ConsoleReporter:
     def outcome(self, outcome: Outcome, result: RunResult) -> None:
         self.result = result
         if outcome.status is Status.FAILED:
-            for failure in outcome.failures[-1:]:
-                line = f"FAIL {failure.check} on {failure.operation}: {failure.message.splitlines()[0]}"
-                if line not in self.failures:
-                    self.failures.append(line)
-                    if self.live is None:
-                        self.console.print(Text(line, style="red"))
+            self._show(outcome.failures[-1:])
         self._refresh()
 
     def scenario(self, phase: str, label: str, result: RunResult) -> None:
         self.result = result
         self.current = f"generation: {phase} {label}"
-        for outcome in result.outcomes.values():
-            if outcome.status is Status.FAILED:
-                for failure in outcome.failures:
-                    line = f"FAIL {failure.check} on {failure.operation}: {failure.message.splitlines()[0]}"
-                    if line not in self.failures:
-                        self.failures.append(line)
-                        if self.live is None:
-                            self.console.print(Text(line, style="red"))
+        self._show(
+            f for o in result.outcomes.values() if o.status is Status.FAILED for f in o.failures
+        )
         self._refresh()
+
+    def _show(self, failures: Iterable[Failure]) -> None:
+        """One line per failure, once (on a terminal the live panel shows the latest)."""
+        for failure in failures:
+            line = f"FAIL {failure.check} on {failure.operation}: {failure.message.splitlines()[0]}"
+            if line not in self.failures:
+                self.failures.append(line)
+                if self.live is None:
+                    self.console.print(Text(line, style="red"))
 
     # -- rendering -----------------------------------------------------------------------------
 

@@ -1,0 +1,94 @@
+"""Options several commands share, defined once so that they cannot drift apart again.
+
+Each option keeps the parameter name its commands had (`spec_path`, `cors_origins`, ...):
+the config file keys (`[mock] cors-origins = [...]`, see cli/config.py) and the environment
+variables (`LENZ_PROXY_LOG_LEVEL`) are derived from it, so renaming one would break them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def split_origins(
+    ctx: click.Context | None, param: click.Parameter | None, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    """`--cors-origin a --cors-origin b,c` → (a, b, c): trimmed, empty parts dropped.
+
+    A click callback rather than code in each command, so that values from the config file
+    and the environment are split the same way as flags.
+    """
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def host_option(function: F) -> F:
+    return click.option(
+        "--host", default="127.0.0.1", show_default=True, help="Address to listen on."
+    )(function)
+
+
+def port_option(default: int) -> Callable[[F], F]:
+    """`--port`; each server has its own default so that the mock and the proxy can run side
+    by side (mock 4010, proxy 4011)."""
+    return click.option(
+        "--port",
+        default=default,
+        show_default=True,
+        type=click.IntRange(0, 65535),
+        help="Port to listen on.",
+    )
+
+
+def cors_origin_option(default: str) -> Callable[[F], F]:
+    """`--cors-origin`, repeatable and comma-separated; `default` says what no origin means for
+    this command (the mock allows any origin, the proxy leaves CORS to the upstream)."""
+    return click.option(
+        "--cors-origin",
+        "cors_origins",
+        multiple=True,
+        metavar="ORIGIN",
+        callback=split_origins,
+        help=f"Browser origin allowed by CORS (repeatable or comma-separated); default {default}.",
+    )
+
+
+def log_level_option(function: F) -> F:
+    return click.option(
+        "--log-level",
+        default="warning",
+        show_default=True,
+        type=click.Choice(LOG_LEVELS),
+        help="uvicorn's log level.",
+    )(function)
+
+
+def spec_option(purpose: str, *, name: str = "spec_path") -> Callable[[F], F]:
+    """`--spec FILE`: a contract other than the shipped one (None means the shipped one).
+
+    `name` only keeps the parameter name a command already had (`spec examples` has `spec`).
+    """
+    return click.option(
+        "--spec",
+        name,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help=f"Spec file to {purpose} (default: the shipped contract).",
+    )
+
+
+def fixtures_option(purpose: str, *, name: str = "fixtures_dir") -> Callable[[F], F]:
+    """`--fixtures DIR`: a fixtures folder in the shipped layout (seed/, docs/), such as one
+    `proxy --record` wrote (None means the shipped fixtures)."""
+    return click.option(
+        "--fixtures",
+        name,
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help=f"Fixtures folder {purpose} (default: the shipped fixtures).",
+    )
