@@ -4,6 +4,7 @@ profiles configure them as docs/contract-decisions.md says."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,8 @@ SPEC = Spec.load()
 def test_schemathesis_checks_catch_their_breaks(
     name: str, operation: str, check: str, profile: Profile
 ) -> None:
-    only, examples = (operation,), 5
+    only: tuple[str, ...] = (operation,)
+    examples = 5
     if check == "use_after_free":  # needs a stateful create → delete → get: a longer run
         only, examples = ("createWorkflow", "getWorkflow", "deleteWorkflow"), 20
     result = generation_only(target(*name.split("+")), profile, only=only, max_examples=examples)
@@ -64,10 +66,10 @@ def test_strict_generation_refuses_an_unvalidated_cron() -> None:
     assert "negative_data_rejection" in result.failed_checks
 
 
-def ctx(profile: Profile, **options: object) -> RunContext:
+def ctx(profile: Profile, **options: Any) -> RunContext:
     return RunContext(
         Target.http("http://lenz.test"), "t", RunOptions(profile=profile, **options), spec=SPEC
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_docs_profile_asserts_acceptance_of_the_docs_examples_only() -> None:

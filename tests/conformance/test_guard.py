@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -135,12 +136,14 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert 25 < (retry_after(later) or 0) <= 30
 
 
-def _transport(handler: object, **options: object) -> tuple[GuardTransport, list[float]]:
+def _transport(
+    handler: Callable[[httpx.Request], httpx.Response], **options: object
+) -> tuple[GuardTransport, list[float]]:
     slept: list[float] = []
     g = guard(**options)
     transport = GuardTransport(
         httpx.MockTransport(handler), g, base_path="/base", sleep=slept.append
-    )  # type: ignore[arg-type]
+    )
     return transport, slept
 
 

@@ -19,8 +19,9 @@ from lenz_contract.mock import create_app
 from lenz_contract.mock.clock import MockClock
 
 from ..support.live import serve
+from ..support.processes import MOCK_TOKEN
 
-TOKEN = "lenz-mock-token"
+TOKEN = MOCK_TOKEN
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 JSON_AUTH = {**AUTH, "Content-Type": "application/json"}
 START = datetime(2025, 4, 30, 8, 0, 0, tzinfo=UTC)

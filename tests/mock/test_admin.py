@@ -59,7 +59,7 @@ async def test_a_bad_import_changes_nothing(client: httpx.AsyncClient) -> None:
     assert response.status_code == 400
     where = {e["path"] for e in response.json()["errors"]}
     assert any(p.startswith("workflows[0]") for p in where)
-    assert {"executions[0].workflow_id", "credentials[0]"} <= where
+    assert {"executions[0].workflow_id", "credentials[0].id"} <= where  # the loader's places
     assert (
         await client.put(
             "/__mock/state", content=b"{oops", headers={"Content-Type": "application/json"}

@@ -7,55 +7,22 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from ..conftest import load_fixture
-from ..support.live import free_port
+from ..support.processes import CliProcess, cli_process
 from .conftest import AUTH
 
 CREATE = load_fixture("docs/createWorkflow.request.json")
 
 
-@contextmanager
-def mock_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lenz_contract", "mock", "--port", str(port), "--self-check", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"the mock exited early: {proc.communicate()}")
-            try:
-                httpx.get(f"{base_url}/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield proc, base_url
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-
-
-def stop(
-    proc: subprocess.Popen[str], sig: signal.Signals = signal.SIGINT, timeout: float = 20
-) -> tuple[int, str, str]:
-    proc.send_signal(sig)
-    out, err = proc.communicate(timeout=timeout)
-    return proc.returncode, out, err
+def mock_process(workdir: Path, *args: str) -> AbstractContextManager[CliProcess]:
+    """The mock's real entry point, checking its own answers (`--self-check`)."""
+    return cli_process("mock", "--self-check", *args, workdir=workdir)
 
 
 def preflight(base_url: str, origin: str) -> httpx.Response:
@@ -70,8 +37,9 @@ def preflight(base_url: str, origin: str) -> httpx.Response:
     )
 
 
-def test_cli_serves_prints_its_banner_and_stops_cleanly_on_ctrl_c() -> None:
-    with mock_process("--token", "secret=user-x", "--token", "plain") as (proc, base_url):
+def test_cli_serves_prints_its_banner_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    with mock_process(tmp_path, "--token", "secret=user-x", "--token", "plain") as mock:
+        base_url = mock.base_url
         answer = httpx.get(f"{base_url}/api/workflows", headers={"Authorization": "Bearer secret"})
         assert answer.status_code == 200
         assert httpx.get(f"{base_url}/api/workflows", headers=AUTH).status_code == 401
@@ -80,7 +48,7 @@ def test_cli_serves_prints_its_banner_and_stops_cleanly_on_ctrl_c() -> None:
             headers={"Authorization": "Bearer plain"},
         )
         assert run.json()["data"]["triggered_by"] == "user-alfin"
-        code, out, err = stop(proc)
+        code, out, err = mock.stop(), mock.stdout, mock.stderr
     assert code == 0, err
     assert f"listening on {base_url}" in out
     assert "Bearer secret   (user user-x)" in out and "Bearer plain" in out
@@ -93,26 +61,27 @@ def test_cli_serves_prints_its_banner_and_stops_cleanly_on_ctrl_c() -> None:
 def test_sigterm_stops_as_cleanly_as_ctrl_c(workers: int, tmp_path: Path) -> None:
     """`docker stop`, systemd and CI clean-ups send SIGTERM: exit 0 and "mock stopped" too."""
     state = ("--workers", "2", "--state", str(tmp_path / "s.sqlite")) if workers > 1 else ()
-    with mock_process(*state) as (proc, base_url):
-        assert httpx.get(f"{base_url}/api/workflows", headers=AUTH).status_code == 200
-        code, out, err = stop(proc, signal.SIGTERM, timeout=10)
+    with mock_process(tmp_path, *state) as mock:
+        assert httpx.get(f"{mock.base_url}/api/workflows", headers=AUTH).status_code == 200
+        code, out, err = mock.stop(signal.SIGTERM, timeout=10), mock.stdout, mock.stderr
     assert code == 0, err
     assert out.splitlines()[-1] == "mock stopped"
     assert "Traceback" not in err
 
 
-def test_cors_origins_are_repeatable_and_comma_separated() -> None:
+def test_cors_origins_are_repeatable_and_comma_separated(tmp_path: Path) -> None:
     allowed = ("http://a.test", "http://b.test", "http://c.test")
     with mock_process(
-        "--cors-origin", "http://a.test,http://b.test", "--cors-origin", "http://c.test"
-    ) as (proc, base_url):
+        tmp_path, "--cors-origin", "http://a.test,http://b.test", "--cors-origin", "http://c.test"
+    ) as mock:
+        base_url = mock.base_url
         for origin in allowed:
             answer = preflight(base_url, origin)
             assert answer.status_code == 200, (origin, answer.text)
             assert answer.headers["access-control-allow-origin"] == origin
         refused = preflight(base_url, "http://d.test")
         assert "access-control-allow-origin" not in refused.headers
-        assert stop(proc)[0] == 0
+        assert mock.stop() == 0
 
 
 def test_cli_refuses_bad_options() -> None:
@@ -128,13 +97,14 @@ def test_cli_refuses_bad_options() -> None:
 
 def test_state_file_survives_a_restart_and_kill_9(tmp_path: Path) -> None:
     state = tmp_path / "mock.sqlite"
-    with mock_process("--state", str(state)) as (proc, base_url):
+    with mock_process(tmp_path, "--state", str(state)) as mock:
+        base_url = mock.base_url
         created = httpx.post(f"{base_url}/api/workflows", json=CREATE, headers=AUTH).json()["data"]
         httpx.delete(f"{base_url}/api/workflows/wf-uuid-001", headers=AUTH)
         httpx.post(f"{base_url}/__mock/clock", json={"advance": 3600})
-        code, _, err = stop(proc)
-        assert code == 0, err
-    with mock_process("--state", str(state)) as (proc, base_url):
+        assert mock.stop() == 0, mock.stderr
+    with mock_process(tmp_path, "--state", str(state)) as mock:
+        base_url = mock.base_url
         listed = httpx.get(f"{base_url}/api/workflows", headers=AUTH).json()
         assert [w["id"] for w in listed["data"]] == [created["id"]]  # kept, not re-seeded
         clock = httpx.get(f"{base_url}/__mock/clock").json()
@@ -147,22 +117,23 @@ def test_state_file_survives_a_restart_and_kill_9(tmp_path: Path) -> None:
         ]
         assert all(a.status_code == 201 for a in acknowledged)
         httpx.post(f"{base_url}/api/workflows/{created['id']}/execute", headers=AUTH)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    with mock_process("--state", str(state)) as (proc, base_url):
+        mock.kill_9()
+    with mock_process(tmp_path, "--state", str(state)) as mock:
+        base_url = mock.base_url
         names = [
             w["name"] for w in httpx.get(f"{base_url}/api/workflows", headers=AUTH).json()["data"]
         ]
         assert names[1:] == [f"acked {i}" for i in range(5)]
         logs = httpx.get(f"{base_url}/api/workflows/{created['id']}/logs", headers=AUTH).json()
         assert logs["total_data"] == 1
-        assert stop(proc)[0] == 0
+        assert mock.stop() == 0
 
 
 @pytest.mark.slow
 def test_two_workers_share_a_state_file(tmp_path: Path) -> None:
     state = tmp_path / "shared.sqlite"
-    with mock_process("--state", str(state), "--workers", "2") as (proc, base_url):
+    with mock_process(tmp_path, "--state", str(state), "--workers", "2") as mock:
+        base_url = mock.base_url
         with httpx.Client(
             base_url=base_url, headers=AUTH
         ) as client:  # new connections spread over workers
@@ -186,5 +157,5 @@ def test_two_workers_share_a_state_file(tmp_path: Path) -> None:
             logs = client.get("/api/workflows/wf-uuid-001/logs").json()
             scheduled = [r for r in logs["data"] if r["started_at"] == fired[0]["fire_time"]]
             assert len(scheduled) == 1
-        assert stop(proc)[0] == 0
+        assert mock.stop() == 0
     assert json.loads(json.dumps(ids))

@@ -9,6 +9,7 @@ is knowingly stricter than openapi-core the disagreement must be one of `KNOWN_D
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,12 +129,33 @@ def _string_ending_in_newline(raw: RawRequest) -> bool:
         return False
 
 
+def _integer_not_in_ascii_digits(raw: RawRequest) -> bool:
+    """An integer parameter (by its schema) whose text Python's `int()` reads but that is not
+    an optional `-` and ASCII digits: `+5`, ` 5 `, `1_0`, `１０`, `١٠`."""
+    integers = {
+        p.name for p in raw.operation.query_parameters() if p.schema.get("type") == "integer"
+    }
+    for name, value in raw.query:
+        if name in integers and re.fullmatch(r"-?[0-9]+", value) is None:
+            try:
+                int(value)
+            except ValueError:
+                continue
+            return True
+    return False
+
+
 KNOWN_DIVERGENCES: dict[str, Callable[[RawRequest], bool]] = {
     # openapi-core silently takes the first of `?page=1&page=2`; the mock says which one to drop.
     "a single-valued query parameter given twice": _repeated_parameter,
     # openapi-core parses with json.loads (NaN, Infinity, lone surrogates); the mock takes RFC 8259
     # JSON only, which it can always answer back.
     "a body that is not strict JSON": _not_strict_json,
+    # openapi-core casts an integer parameter with Python's `int()`, which also reads `+5`, ` 5 `,
+    # `1_0` and non-ASCII digits (`１０`, `١٠`): Python's literal syntax, not how a client writes
+    # an integer in a URL. The mock takes `-?[0-9]+` only, and says where (`query.limit: must be
+    # an integer, got '1_0'`) instead of guessing what was meant.
+    "an integer parameter that is not ASCII digits": _integer_not_in_ascii_digits,
     # Python's `re.search` lets `$` match before a final newline (`"0 0 7 * * *\n"` passes a
     # `^...$` pattern); jsonschema-rs follows ECMA 262, where it does not.
     "a pattern-checked string ending in a newline": _string_ending_in_newline,
@@ -234,7 +256,13 @@ EDGE_QUERIES = [
     [("page", "")],
     [("limit", "0")],
     [("limit", " 5")],
+    [("limit", "5 ")],
     [("limit", "+5")],
+    [("limit", "1_0")],
+    [("limit", "\uff11\uff10")],  # full-width 10
+    [("limit", "\u0661\u0660")],  # Arabic-Indic 10
+    [("limit", "-0")],
+    [("limit", "007")],
     [("limit", "5.0")],
     [("limit", "1e1")],
     [("limit", "9" * 30)],

@@ -21,9 +21,10 @@ from lenz_contract.mock import create_app as create_mock
 from lenz_contract.proxy import ProxyConfig, create_app
 
 from ..support.live import serve
+from ..support.processes import MOCK_TOKEN
 from .upstreams import Upstream, broken_app
 
-TOKEN = "lenz-mock-token"
+TOKEN = MOCK_TOKEN
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 

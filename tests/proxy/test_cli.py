@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -17,7 +13,7 @@ from click.testing import CliRunner
 
 from lenz_contract.cli import main
 
-from ..support.live import free_port
+from ..support.processes import CliProcess, cli_process
 from .conftest import AUTH, ProxyFactory
 from .upstreams import Upstream
 
@@ -70,45 +66,25 @@ def test_usage_errors_exit_2() -> None:
     assert no_file.exit_code == 2
 
 
-@contextmanager
-def proxy_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def proxy_process(workdir: Path, *args: str) -> AbstractContextManager[CliProcess]:
     """The real entry point in a subprocess, once it answers; killed if the test left it up."""
-    port = free_port()
-    command = [sys.executable, "-m", "lenz_contract", "proxy", "--port", str(port), *args]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{base}/__proxy/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.communicate()
-                assert time.monotonic() < deadline, "the proxy did not start"
-                time.sleep(0.1)
-        yield process, base
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+    return cli_process("proxy", *args, workdir=workdir)
 
 
-def stop(process: subprocess.Popen[str], sig: signal.Signals) -> tuple[str, str]:
+def stop(proxy: CliProcess, sig: signal.Signals) -> tuple[str, str]:
     """Stop it as `docker stop` (SIGTERM) or Ctrl-C (SIGINT) would: cleanly, exit 0."""
-    process.send_signal(sig)
-    stdout, stderr = process.communicate(timeout=10)
-    assert process.returncode == 0, stderr
-    assert stdout.splitlines()[-1] == "proxy stopped"
-    assert "Traceback" not in stderr
-    return stdout, stderr
+    assert proxy.stop(sig, timeout=10) == 0, proxy.stderr
+    assert proxy.stdout.splitlines()[-1] == "proxy stopped"
+    assert "Traceback" not in proxy.stderr
+    return proxy.stdout, proxy.stderr
 
 
 def test_the_command_serves_a_proxy(mock_url: str, tmp_path: Path) -> None:
     """The real entry point in a subprocess: serves, logs, stops cleanly on SIGTERM."""
     log = tmp_path / "log.jsonl"
     args = ("--upstream", mock_url, "--log", str(log), "--reference-engine", "off")
-    with proxy_process(*args) as (process, base):
+    with proxy_process(tmp_path, *args) as process:
+        base = process.base_url
         assert (
             httpx.get(f"{base}/api/workflows/wf-uuid-001", headers=AUTH).json()["data"]["id"]
             == "wf-uuid-001"
@@ -123,11 +99,11 @@ def test_the_command_serves_a_proxy(mock_url: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_stops_cleanly_with_the_default_reference_engine(
-    mock_url: str, sig: signal.Signals
+    mock_url: str, sig: signal.Signals, tmp_path: Path
 ) -> None:
     """The default reference engine has worker processes of its own to stop as well."""
-    with proxy_process("--upstream", mock_url) as (process, base):
-        assert httpx.get(f"{base}/api/workflows", headers=AUTH).status_code == 200
+    with proxy_process(tmp_path, "--upstream", mock_url) as process:
+        assert httpx.get(f"{process.base_url}/api/workflows", headers=AUTH).status_code == 200
         stop(process, sig)
 
 
@@ -137,9 +113,12 @@ def preflight(base_url: str, origin: str) -> httpx.Response:
     return httpx.options(f"{base_url}/api/workflows", headers=headers)
 
 
-def test_cors_origins_are_repeatable_and_comma_separated(mock_url: str) -> None:
+def test_cors_origins_are_repeatable_and_comma_separated(mock_url: str, tmp_path: Path) -> None:
     args = ("--cors-origin", "http://a.test,http://b.test", "--cors-origin", "http://c.test")
-    with proxy_process("--upstream", mock_url, "--reference-engine", "off", *args) as (proc, base):
+    with proxy_process(
+        tmp_path, "--upstream", mock_url, "--reference-engine", "off", *args
+    ) as proc:
+        base = proc.base_url
         for origin in ("http://a.test", "http://b.test", "http://c.test"):
             answer = preflight(base, origin)
             assert answer.status_code == 200, (origin, answer.text)

@@ -23,7 +23,9 @@ import pytest
 from lenz_contract.mock import create_app
 
 from ..support.live import serve
-from .conftest import AUTH, CREATE, mock_process
+from ..support.processes import MOCK_AUTH as AUTH
+from ..support.processes import cli_process
+from .conftest import CREATE
 
 CLIENTS = 20
 STEPS = 20  # per client: 400 writes in all, plus the checks afterwards
@@ -155,8 +157,8 @@ def test_concurrent_clients_on_one_uvicorn_with_the_memory_store() -> None:
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[str]:
     state = tmp_path / "state.sqlite"
-    with mock_process(
-        "--state", str(state), "--workers", "2", "--no-seed", workdir=tmp_path
+    with cli_process(
+        "mock", "--state", str(state), "--workers", "2", "--no-seed", workdir=tmp_path
     ) as mock:
         yield mock.base_url
         assert "Traceback" not in mock.output(), mock.output()

@@ -16,7 +16,9 @@ from typing import Any
 
 import httpx
 
-from .conftest import AUTH, CREATE, MockProcess, mock_process
+from ..support.processes import MOCK_AUTH as AUTH
+from ..support.processes import CliProcess, cli_process
+from .conftest import CREATE
 
 WRITERS = 4
 ACKED_BEFORE_KILL = 200
@@ -71,7 +73,7 @@ def executor(base_url: str, workflow_id: str, acks: Acks) -> None:
             acks.add(acks.executions, answer.json()["data"]["id"])
 
 
-def load_then_kill(mock: MockProcess, run_target: str) -> Acks:
+def load_then_kill(mock: CliProcess, run_target: str) -> Acks:
     acks = Acks()
     threads = [
         threading.Thread(target=creator, args=(mock.base_url, n, acks)) for n in range(WRITERS)
@@ -104,7 +106,7 @@ def every_item(http: httpx.Client, path: str) -> list[dict[str, Any]]:
 def test_acknowledged_writes_survive_kill_9_under_load(tmp_path: Path) -> None:
     """Four creators and one executor writing; SIGKILL once 200 creates were acknowledged."""
     state = tmp_path / "state.sqlite"
-    with mock_process("--state", str(state), "--no-seed", workdir=tmp_path) as mock:
+    with cli_process("mock", "--state", str(state), "--no-seed", workdir=tmp_path) as mock:
         created = httpx.post(f"{mock.base_url}/api/workflows", json=CREATE, headers=AUTH)
         run_target = created.json()["data"]["id"]
         acks = load_then_kill(mock, run_target)
@@ -113,7 +115,7 @@ def test_acknowledged_writes_survive_kill_9_under_load(tmp_path: Path) -> None:
     with sqlite3.connect(state) as db:  # as the crash left it (SQLite replays the WAL)
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-    with mock_process("--state", str(state), "--self-check", workdir=tmp_path) as mock:
+    with cli_process("mock", "--state", str(state), "--self-check", workdir=tmp_path) as mock:
         with httpx.Client(base_url=mock.base_url, headers=AUTH, timeout=10) as http:
             stored = {w["id"] for w in every_item(http, "/api/workflows")}
             missing = set(acks.created) - stored

@@ -24,7 +24,7 @@ from lenz_contract.mock import create_app
 from lenz_contract.spec import Spec
 
 from ..support.live import serve
-from .conftest import AUTH
+from ..support.processes import MOCK_AUTH as AUTH
 
 MAX_EXAMPLES = 300
 CHECKS = [
@@ -86,7 +86,7 @@ def record(event: events.ScenarioFinished, report: RunReport) -> None:
     for case_id, interaction in recorder.interactions.items():
         if interaction.response is None:
             continue
-        report.sent[event.label] += 1
+        report.sent[event.label or "(unlabelled)"] += 1
         report.phases[event.phase.value] += 1
         report.statuses[interaction.response.status_code] += 1
         node = recorder.cases.get(case_id)

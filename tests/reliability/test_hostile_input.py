@@ -22,7 +22,8 @@ import pytest
 from lenz_contract.mock import create_app
 
 from ..support.live import serve
-from .conftest import AUTH, CREATE
+from ..support.processes import MOCK_AUTH as AUTH
+from .conftest import CREATE
 
 JSON_AUTH = {**AUTH, "Content-Type": "application/json"}
 MIB = 1024 * 1024

@@ -27,11 +27,13 @@ import httpx
 import pytest
 
 from lenz_contract.mock import create_app
-from lenz_contract.mock.snapshot import SnapshotError
 from lenz_contract.spec import FIXTURES_DIR
+from lenz_contract.spec.fixtures import FixtureError
 
 from ..support.live import serve
-from .conftest import AUTH, CREATE, mock_process
+from ..support.processes import MOCK_AUTH as AUTH
+from ..support.processes import cli_process
+from .conftest import CREATE
 
 ADMIN_CALLS = [
     ("GET", "/__mock/"),
@@ -119,10 +121,10 @@ def test_admin_is_refused_through_a_network_interface_whatever_the_config_says()
 
 def test_cli_on_all_interfaces_refuses_admin_unless_told(tmp_path: Path) -> None:
     """The same through the real command: `--host 0.0.0.0` closes it, `--admin` opens it."""
-    with mock_process("--host", "0.0.0.0", workdir=tmp_path) as mock:
+    with cli_process("mock", "--host", "0.0.0.0", workdir=tmp_path) as mock:
         assert_admin_refused(mock.base_url)
         assert "closed: not on loopback; use --admin" in mock.output()
-    with mock_process("--host", "0.0.0.0", "--admin", workdir=tmp_path) as mock:
+    with cli_process("mock", "--host", "0.0.0.0", "--admin", workdir=tmp_path) as mock:
         assert_admin_open(mock.base_url)
 
 
@@ -163,8 +165,14 @@ def assert_no_secret(text: str, where: str) -> None:
 
 def test_tokens_never_reach_the_request_log_the_state_or_the_logs(tmp_path: Path) -> None:
     """Accepted, refused and non-bearer credentials, at debug level, through the real command."""
-    with mock_process(
-        "--log-level", "debug", "--token", f"{SECRET}=user-secret", "--self-check", workdir=tmp_path
+    with cli_process(
+        "mock",
+        "--log-level",
+        "debug",
+        "--token",
+        f"{SECRET}=user-secret",
+        "--self-check",
+        workdir=tmp_path,
     ) as mock:
         exercise_with_tokens(mock.base_url)
         with httpx.Client(base_url=mock.base_url, timeout=10) as http:
@@ -236,9 +244,11 @@ def test_seed_files_outside_the_fixtures_folder_are_refused(tmp_path: Path, layo
         target.symlink_to(tmp_path / "missing.json")
     else:
         os.mkfifo(target)  # reading it would block the startup forever
-    with pytest.raises(SnapshotError) as refused:
+    with pytest.raises(FixtureError) as refused:
         create_app(fixtures_dir=folder, scheduler=False)
-    assert "outside the fixtures folder" in str(refused.value)
+    expected = "is not a regular file" if layout == "fifo" else "outside the fixtures folder"
+    assert expected in str(refused.value)
+    assert str(refused.value).startswith("seed")  # the file (or the seed folder) is named
     assert "root:" not in str(refused.value)  # no content of the file in the message
 
 

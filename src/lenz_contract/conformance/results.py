@@ -74,10 +74,6 @@ class Exchange:
         text = self.response_body.decode("utf-8", "replace")
         return text if len(text) <= limit else text[: limit - 3] + "..."
 
-    def request_excerpt(self, limit: int = BODY_EXCERPT) -> str:
-        text = self.request_body.decode("utf-8", "replace")
-        return text if len(text) <= limit else text[: limit - 3] + "..."
-
 
 def _double_quoted(value: str) -> str:
     """Escape for a double-quoted shell word, keeping `$LENZ_TOKEN` live."""

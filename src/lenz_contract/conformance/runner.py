@@ -314,6 +314,11 @@ def run(
             result.created = list(session.guard.owned)
             result.requests = len(session.transport.exchanges)
             result.requests_by_phase = dict(session.transport.by_phase)
+            if session.guard.unparsed_creates:
+                result.notes.append(
+                    f"{session.guard.unparsed_creates} create(s) answered 2xx without data.id: "
+                    "the cleanup looked for them by the run's name"
+                )
             result.guard_rewrites = session.guard.rewrites
             result.guard_refusals = session.guard.refusals
             result.rate_limit_waits = session.transport.rate_limit_waits

@@ -57,7 +57,6 @@ class Session:
         self.http = build_http(ctx, self.transport)
         self.client = LenzClient(ctx, self.http)
         self._fixtures: dict[str, Any] = {}
-        self.cleanup_report: CleanupReport | None = None
         # the Lenz checks draw their names and terms from the run's seed, so a seed replays them
         self.random = random.Random(ctx.seed)
 
@@ -129,7 +128,6 @@ class Session:
     def cleanup(self) -> CleanupReport:
         """Delete what this run created; report what is still there."""
         report = CleanupReport()
-        self.cleanup_report = report
         self.transport.wait_idle(self.ctx.options.request_timeout)
         if self.ctx.options.read_only:
             return report

@@ -30,10 +30,6 @@ class TokenSource:
         self._lock = threading.Lock()
         self.refreshes = 0
 
-    @property
-    def refreshable(self) -> bool:
-        return self.command is not None
-
     def current(self) -> str:
         """The token to send; the command runs on first use when no token was given."""
         with self._lock:

@@ -1,25 +1,25 @@
 """The Lenz API's request path: one pure-ASGI route that answers every spec operation.
 
-Per request, in order: find the operation (spec router), optional latency, bearer token (401),
-`Prefer` (forced documented answer), failure injection, body (413 over the limit), validation
-with the compiled validators (400/415), the operation's handler, the self-check of the answer
-against the spec, and one record in the ring buffer. No Starlette Request/Response objects and
-no `BaseHTTPMiddleware`: this path must serve thousands of requests per second.
+Per request, in order: find the operation (the spec's router, `spec.routing`), optional
+latency, bearer token (401), `Prefer` (forced documented answer), failure injection, body (413
+over the limit), validation with the compiled validators (400/415, `validate_request`), the
+operation's handler, the self-check of the answer against the spec, and one record in the ring
+buffer. No Starlette Request/Response objects and no `BaseHTTPMiddleware`: this path must serve
+thousands of requests per second.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..spec import FieldError
+from ..spec import FieldError, SchemaValidator, jsontext
+from ..spec.requests import BAD_REQUEST, RequestVerdict, read_query
 from .auth import bearer_user
 from .errors import UNAUTHORIZED_REASON, error_body, one_error
 from .handlers import HANDLERS, Call
@@ -39,11 +39,9 @@ SERVER_ERROR = 500
 
 
 def dump_json(body: Any) -> bytes:
-    """orjson, with the stdlib as fallback for what orjson refuses (integers over 64 bits)."""
-    try:
-        return orjson.dumps(body)
-    except TypeError:
-        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+    """The answer's JSON text: orjson, every number as the request wrote it (`spec.jsontext`:
+    integers beyond 64 bits, `ExactNumber`s, any depth the body parser accepts)."""
+    return jsontext.dumps(body)
 
 
 async def send_json(
@@ -99,7 +97,7 @@ class ApiDispatcher:
             await self.app(scope, receive, send)
             return
         runtime = self.state.runtime
-        op, params, allowed = runtime.router.match(scope["method"], _route_path(scope))
+        op, params, _, allowed = runtime.router.match(scope["method"], _route_path(scope))
         if op is not None:
             await self.handle(scope, receive, send, runtime.plans[op.operation_id], params)
         elif allowed:
@@ -107,7 +105,7 @@ class ApiDispatcher:
         else:
             await self.app(scope, receive, send)
 
-    async def not_allowed(self, scope: Scope, send: Send, allowed: list[str]) -> None:
+    async def not_allowed(self, scope: Scope, send: Send, allowed: tuple[str, ...]) -> None:
         started = time.perf_counter()
         body = one_error("method", f"{scope['method']} is not allowed here")
         headers = [(b"allow", ", ".join(allowed).encode())]
@@ -120,7 +118,7 @@ class ApiDispatcher:
         receive: Receive,
         send: Send,
         plan: OperationPlan,
-        params: dict[str, str],
+        params: Mapping[str, str],
     ) -> None:
         started = time.perf_counter()
         state = self.state
@@ -142,7 +140,7 @@ class ApiDispatcher:
         await self._answer(scope, send, op_id, status, body, started, errors, extra)
 
     async def _serve(
-        self, scope: Scope, receive: Receive, plan: OperationPlan, params: dict[str, str]
+        self, scope: Scope, receive: Receive, plan: OperationPlan, params: Mapping[str, str]
     ) -> tuple[int, Any, list[tuple[bytes, bytes]], list[FieldError], bool]:
         """`(status, body, extra headers, request errors, self-check it?)`."""
         state = self.state
@@ -182,16 +180,13 @@ class ApiDispatcher:
             except BodyTooLarge:
                 body = one_error("body", f"is larger than {limit} bytes")
                 return 413, body, [], body_errors(body), True
-        try:
-            query = _query_pairs(scope)
-        except UnicodeDecodeError:
-            body = one_error("query", "is not UTF-8 text (percent-encoded bytes must spell UTF-8)")
-            return 400, body, [], body_errors(body), True
-        verdict = plan.requests.validate(
-            path_params=params,
-            query=query,
-            content_type=content_type,
-            body=raw_body,
+        verdict = validate_request(
+            plan,
+            params,
+            scope.get("query_string", b""),
+            content_type,
+            raw_body,
+            _text_headers(scope) if plan.requests.header_rules else None,
         )
         if verdict.status is not None:
             return verdict.status, error_body(verdict.errors), [], verdict.errors, True
@@ -213,7 +208,7 @@ class ApiDispatcher:
         elif validator is None:
             problems = []
         else:
-            problems = validator.errors(body, "response")
+            problems = _answer_errors(validator, body)
         if not problems:
             return status, body
         reason = "; ".join(str(p) for p in problems)
@@ -239,6 +234,47 @@ class ApiDispatcher:
         )
 
 
+def validate_request(
+    plan: OperationPlan,
+    params: Mapping[str, str],
+    query_string: bytes,
+    content_type: str | None,
+    body: bytes | None,
+    headers: Sequence[tuple[str, str]] | None = None,
+) -> RequestVerdict:
+    """The mock's verdict on a routed request: its parameters and body by the operation's
+    compiled validator, and a 400 `query` when the query is not UTF-8 text (its parameters are
+    then not read; the rest still is: every problem is reported).
+
+    No state: the test that holds the mock and the proxy to the same verdicts calls it as the
+    dispatcher does (after routing and the token, before the handler).
+    """
+    query, problem = read_query(query_string) if query_string else ([], None)
+    verdict = plan.requests.validate(
+        path_params=params,
+        query=None if problem else query,
+        content_type=content_type,
+        body=body,
+        headers=headers,
+    )
+    if problem is not None:
+        verdict.errors.insert(0, problem)
+        verdict.status = verdict.status or BAD_REQUEST
+    return verdict
+
+
+def _answer_errors(validator: SchemaValidator, body: Any) -> list[FieldError]:
+    """The self-check's reasons. jsonschema-rs raises on a float subclass it is asked to look
+    at (an `ExactNumber` the client sent): those are checked as their float values."""
+    try:
+        return validator.errors(body, "response")
+    except ValueError:
+        try:
+            return validator.errors(jsontext.plain(body), "response")
+        except (ValueError, OverflowError) as exc:  # e.g. its recursion limit
+            return [FieldError("response", f"cannot be checked: {exc}")]
+
+
 def body_errors(body: Any) -> list[FieldError]:
     """The located reasons an error envelope carries (for the request log)."""
     if not isinstance(body, dict) or body.get("ok") is not False:
@@ -250,12 +286,9 @@ def body_errors(body: Any) -> list[FieldError]:
     ]
 
 
-def _query_pairs(scope: Scope) -> list[tuple[str, str]]:
-    """The decoded query; raises UnicodeDecodeError when it is not UTF-8 (a 400, not a guess)."""
-    raw: bytes = scope.get("query_string", b"")
-    if not raw:
-        return []
-    return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+def _text_headers(scope: Scope) -> list[tuple[str, str]]:
+    """The request's headers as text (only read for an operation with header parameters)."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
 
 
 def _route_path(scope: Scope) -> str:

@@ -10,16 +10,14 @@ function of the workflow, the clock and the mock's state, and answers at once.
 from __future__ import annotations
 
 import functools
-import json
 import threading
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, Protocol
 
-from ..spec import FIXTURES_DIR, SchemaValidator, Spec
+from ..spec import SchemaValidator, Spec
 from ..spec.timestamps import format_utc
 from .clock import as_utc
 from .nodes import NodeEnv, NodeError, config_schema_pointers, simulator_for
@@ -68,13 +66,6 @@ class MessageCounter:
 @functools.cache
 def shipped_spec() -> Spec:
     return Spec.load()
-
-
-def seed_credentials(path: Path | None = None) -> set[str]:
-    """Credential ids of the seed file (`fixtures/seed/credentials.json`: `cred-tg-001`)."""
-    source = path if path is not None else FIXTURES_DIR / "seed" / "credentials.json"
-    records = json.loads(source.read_text(encoding="utf-8"))
-    return {str(record["id"]) for record in records}
 
 
 def new_execution_id() -> str:

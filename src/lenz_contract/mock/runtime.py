@@ -18,7 +18,7 @@ import yaml
 
 from ..spec import SHIPPED_SPEC_PATH, Operation, SchemaValidator, Spec, View
 from ..spec.requests import RequestValidator
-from .routing import SpecRouter
+from ..spec.routing import Router
 
 ERROR_ENVELOPE = "#/components/schemas/ErrorEnvelope"
 LIMIT_CAP_EXTENSION = "x-lenz-limit-cap"
@@ -66,7 +66,7 @@ class SpecRuntime:
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        self.router = SpecRouter(spec.operations.values())
+        self.router: Router = spec.router  # the spec's one router (Spec.match, the proxy)
         self.plans = {op_id: self._plan(op) for op_id, op in spec.operations.items()}
         self.error_check = spec.validator(ERROR_ENVELOPE, view=View.STRICT)
         self.openapi_json = orjson.dumps(spec.document)

@@ -92,13 +92,6 @@ def due_fires(cron: str, after: datetime, until: datetime, limit: int = DEFAULT_
         times.append(nxt)
 
 
-def due_fire_times(
-    cron: str, after: datetime, until: datetime, limit: int = DEFAULT_LIMIT
-) -> list[datetime]:
-    """`due_fires(...).times`: use `due_fires` to learn whether the list was cut at `limit`."""
-    return due_fires(cron, after, until, limit).times
-
-
 @dataclass(frozen=True)
 class ScheduledWorkflow:
     workflow_id: str
@@ -192,12 +185,6 @@ class Scheduler:
         self.threaded = threaded
         self._lock = threading.RLock()
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def last_checked(self) -> datetime:
-        """Fire times up to this have been handled (persist it as `since` to catch up later)."""
-        with self._lock:
-            return self._last
 
     def run_due(self, now: datetime | None = None) -> RunReport:
         """Fire every schedule due in `(last check, now]`, oldest first; `now` defaults to the clock."""

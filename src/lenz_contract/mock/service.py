@@ -33,7 +33,6 @@ from .store import KEPT_WHEN_LEFT_OUT, JSONDict, Page, Snapshot, Store
 logger = logging.getLogger(__name__)
 
 CLOCK_OFFSET_KEY = "clock_offset_seconds"
-MESSAGE_COUNTER_KEY = "next_message_id"
 
 
 class StoreCredentials(Collection[str]):

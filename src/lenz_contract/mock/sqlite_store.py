@@ -9,6 +9,11 @@ two workers firing the same schedule record it once.
 Lists stay O(page): workflows are read through an index on (created_at, id, folded name) that
 also answers the search, and each workflow keeps its number of executions so a logs page never
 counts a million rows.
+
+Bodies are stored as the JSON text `spec.jsontext` writes, so every number a client sent
+survives a restart exactly (integers beyond 64 bits, long decimals). A row holding such a number
+starts with a space (still JSON) and is read with `jsontext.loads`; every other row is read with
+orjson alone, as fast as ever (rows written before the mark existed hold no such number).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from ..spec import jsontext
 from .store import SEARCH_CACHE_SIZE as COUNT_CACHE_SIZE
 from .store import (
     JSONDict,
@@ -33,6 +39,19 @@ from .store import (
     order_key,
     replaced_workflow,
 )
+
+EXACT_MARK = b" "
+"""The first byte of a stored document that must be read with `jsontext.loads` (see above)."""
+
+
+def dumps(document: JSONDict) -> bytes:
+    text, needs_care = jsontext.write_json(document)
+    return EXACT_MARK + text if needs_care else text
+
+
+def loads(stored: bytes) -> Any:
+    return jsontext.loads(stored) if stored[:1] == EXACT_MARK else orjson.loads(stored)
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS workflows (
@@ -112,7 +131,7 @@ class SqliteStore:
                 f"SELECT body FROM workflows{where} ORDER BY created_key, id LIMIT ? OFFSET ?",
                 (*params, limit, offset),
             ).fetchall()
-        return Page([orjson.loads(row[0]) for row in rows], int(total))
+        return Page([loads(row[0]) for row in rows], int(total))
 
     def _count(self, where: str, params: tuple[str, ...]) -> int:
         """`COUNT(*)` of a list, cached until this or another connection writes.
@@ -134,7 +153,7 @@ class SqliteStore:
 
     def get_workflow(self, workflow_id: str) -> JSONDict | None:
         rows = self._rows("SELECT body FROM workflows WHERE id = ?", (workflow_id,))
-        return orjson.loads(rows[0][0]) if rows else None
+        return loads(rows[0][0]) if rows else None
 
     def insert_workflow(self, workflow: JSONDict) -> None:
         with self._write() as db:
@@ -149,7 +168,7 @@ class SqliteStore:
                 order_key(workflow.get("created_at")),
                 fold(workflow.get("name")),
                 int(is_scheduled(workflow)),
-                orjson.dumps(workflow),
+                dumps(workflow),
             ),
         )
 
@@ -160,13 +179,13 @@ class SqliteStore:
             row = db.execute("SELECT body FROM workflows WHERE id = ?", (workflow_id,)).fetchone()
             if row is None:
                 return None
-            replaced = replaced_workflow(orjson.loads(row[0]), fields, updated_at)
+            replaced = replaced_workflow(loads(row[0]), fields, updated_at)
             db.execute(
                 "UPDATE workflows SET name_fold = ?, scheduled = ?, body = ? WHERE id = ?",
                 (
                     fold(replaced.get("name")),
                     int(is_scheduled(replaced)),
-                    orjson.dumps(replaced),
+                    dumps(replaced),
                     workflow_id,
                 ),
             )
@@ -201,7 +220,7 @@ class SqliteStore:
                 workflow_id,
                 order_key(execution.get("started_at")),
                 fire_key,
-                orjson.dumps(execution),
+                dumps(execution),
             ),
         ).rowcount
         if not inserted:
@@ -223,11 +242,11 @@ class SqliteStore:
                 " ORDER BY started_key DESC, seq DESC LIMIT ? OFFSET ?",
                 (workflow_id, limit, offset),
             ).fetchall()
-        return Page([orjson.loads(r[0]) for r in rows], int(row[0]))
+        return Page([loads(r[0]) for r in rows], int(row[0]))
 
     def scheduled_workflows(self) -> list[JSONDict]:
         rows = self._rows("SELECT body FROM workflows WHERE scheduled = 1")
-        return [orjson.loads(r[0]) for r in rows]
+        return [loads(r[0]) for r in rows]
 
     # --- credentials, snapshots, meta ----------------------------------------------------------
 
@@ -250,9 +269,9 @@ class SqliteStore:
             finally:
                 self._db.execute("COMMIT")
         return Snapshot(
-            [orjson.loads(r[0]) for r in workflows],
-            [orjson.loads(r[0]) for r in executions],
-            [orjson.loads(r[0]) for r in credentials],
+            [loads(r[0]) for r in workflows],
+            [loads(r[0]) for r in executions],
+            [loads(r[0]) for r in credentials],
         )
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -268,7 +287,7 @@ class SqliteStore:
             self._add_execution(db, execution, None)
         db.executemany(
             "INSERT OR REPLACE INTO credentials (id, body) VALUES (?, ?)",
-            [(str(c.get("id")), orjson.dumps(c)) for c in snapshot.credentials],
+            [(str(c.get("id")), dumps(c)) for c in snapshot.credentials],
         )
 
     def restore_once(self, snapshot: Snapshot, marker: str) -> bool:

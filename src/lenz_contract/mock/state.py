@@ -6,14 +6,13 @@ import logging
 from typing import Any
 
 from ..spec import Spec
-from ..spec.fixtures import RecordedExample, load_fixtures
+from ..spec.fixtures import SERVED_VIEW, FixtureSet, load_fixtures
 from .clock import MockClock
 from .config import MockConfig
 from .faults import Faults
 from .recorder import RequestRecorder
 from .runtime import SpecRuntime
 from .service import WorkflowService
-from .snapshot import read_seed
 from .sqlite_store import SqliteStore
 from .store import MemoryStore, Snapshot, Store
 
@@ -34,11 +33,15 @@ def open_store(config: MockConfig, seed: Snapshot) -> Store:
     return sqlite
 
 
-def recorded_examples(spec: Spec, config: MockConfig) -> dict[str, dict[str, RecordedExample]]:
-    """Named answers recorded from a real deployment (`examples/` of the fixtures folder)."""
-    if not (config.fixtures_dir / "examples").is_dir():
-        return {}
-    return load_fixtures(config.fixtures_dir, spec).examples
+def load_folder(spec: Spec, config: MockConfig) -> FixtureSet:
+    """The fixtures folder: the seed, and the answers recorded from a deployment (`examples/`).
+
+    Loaded in the strict view, because the mock serves what it loads as it is (seed items in
+    lists and logs, recorded examples by name) and its self-check asserts the strict view of
+    every answer (`runtime.py`): a folder that loaded in a looser view (a run still `running`,
+    a timestamp with an offset) would start, then answer 500s. Raises `FixtureError`.
+    """
+    return load_fixtures(config.fixtures_dir, spec, view=SERVED_VIEW)
 
 
 class MockState:
@@ -48,8 +51,9 @@ class MockState:
         self.config = config
         self.runtime = SpecRuntime.load(config.spec_path)
         spec: Spec = self.runtime.spec
-        seed = read_seed(spec, config.fixtures_dir)
-        self.recorded_examples = recorded_examples(spec, config)
+        folder = load_folder(spec, config)
+        seed = Snapshot(folder.workflows, folder.executions, folder.credentials)
+        self.recorded_examples = folder.examples
         self.store = open_store(config, seed)
         self.service = WorkflowService(
             spec, self.store, config.clock or MockClock(), seed if config.seed else Snapshot()

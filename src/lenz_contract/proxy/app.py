@@ -27,7 +27,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..spec import Spec
-from .forward import Forwarder, UpstreamURL, envelope, origin_form, send_json
+from .forward import Forwarder, envelope, origin_form, send_json
 from .monitor import Monitor, Sink, iso_now
 from .recorder import Recorder
 from .redact import Redactor
@@ -35,6 +35,7 @@ from .reference import EngineMode, ReferenceEngine
 from .report import ReportState
 from .report_html import render_html
 from .sinks import ConsoleSink, JsonlSink
+from .upstream import UpstreamURL
 
 ADMIN_PREFIX = "/__proxy"
 

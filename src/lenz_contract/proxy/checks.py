@@ -1,21 +1,24 @@
 """The fast engine: a whole exchange checked in microseconds with validators compiled at startup.
 
 It runs on every exchange, after the client has its answer (or before, with
-`--fail-on-violation`, where it decides the 502). It checks what openapi-core checks, the same
-way: routing, the bearer token, query and path parameters (cast as openapi-core casts them),
-the request body's media type, JSON and schema; the response's status, media type, JSON and
-schema. openapi-core then re-checks in the background (`reference.py`) and only adds what this
-engine missed.
+`--fail-on-violation`, where it decides the 502). It checks what openapi-core checks: routing,
+the bearer token, path, query and header parameters, the request body's media type, JSON and
+schema; the response's status, media type, JSON and schema. openapi-core then re-checks in the
+background (`reference.py`) and only adds what this engine missed.
+
+Routing and reading parameters are the spec's (`spec.routing`, `spec.requests`), the very code
+the mock validates with, so the proxy and the mock take a request the same way (a differential
+test holds them to it); this module only turns their answers into findings.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from ..spec import Operation, Spec
 from ..spec.document import resolve_pointer
+from ..spec.requests import RequestValidator, compile_request_validators, read_query
 from .exchange import JSON_MEDIA_TYPE, Exchange, header, media_type, parse_json
 from .violations import (
     Direction,
@@ -91,14 +94,10 @@ class FastChecker:
         self.spec = spec
         self.document = spec.document
         self._plans = {op_id: _Plan(spec, op) for op_id, op in spec.operations.items()}
-        self._templates: list[tuple[re.Pattern[str], str, dict[str, Operation]]] = []
-        by_path: dict[str, dict[str, Operation]] = {}
+        self._requests: dict[str, RequestValidator] = compile_request_validators(spec)
         for op in spec.operations.values():
-            by_path.setdefault(op.path, {})[op.method] = op
             for pointer in self._pointers(op):
                 self._validator(pointer)
-        for path, ops in by_path.items():
-            self._templates.append((next(iter(ops.values())).path_regex, path, ops))
 
     @staticmethod
     def _pointers(op: Operation) -> list[str]:
@@ -113,14 +112,10 @@ class FastChecker:
 
     # -- routing ---------------------------------------------------------------------------
     def route(self, method: str, path: str) -> Route:
-        for regex, template, ops in self._templates:
-            found = regex.match(path)
-            if found is None:
-                continue
-            op = ops.get(method.upper())
-            params = found.groupdict() if op else {}
-            return Route(method.upper(), op, params, template, tuple(ops))
-        return Route(method.upper(), None, {}, None, ())
+        """The spec's router (`spec.routing`: the mock's and `Spec.match`'s too)."""
+        found = self.spec.router.match(method, path)
+        params = dict(found.params) if found.operation is not None else {}
+        return Route(method.upper(), found.operation, params, found.template, found.allowed)
 
     # -- schemas ---------------------------------------------------------------------------
     def schema_errors(
@@ -182,8 +177,7 @@ class FastChecker:
         out: list[Finding] = []
         if op.requires_auth:
             out += self._check_auth(exchange, plan)
-        for param in op.parameters:
-            out += self._check_param(exchange, route, param, op)
+        out += self._check_parameters(exchange, route, op)
         if plan.takes_body:
             out += self._check_request_body(exchange, plan)
         return _unique(out)
@@ -207,58 +201,40 @@ class FastChecker:
             )
         ]
 
-    def _check_param(
-        self, exchange: Exchange, route: Route, param: Any, op: Operation
-    ) -> list[Finding]:
-        where = f"{param.location}.{param.name}"
-        value: str | None
-        if param.location == "query":
-            value = next((v for k, v in exchange.query if k == param.name), None)
-        elif param.location == "path":
-            value = route.path_params.get(param.name)
-        elif param.location == "header":
-            value = header(exchange.request_headers, param.name)
-        else:
-            return []
-        pointer = param.schema_pointer
-        if value is None:
-            if not param.required:
-                return []
-            return [
-                Finding("request", where, "required", "present", "missing", param.source, pointer)
-            ]
-        kind = param.schema.get("type")
-        typed: Any = value
-        if value == "" and not param.allow_empty and kind in (None, "string"):
-            return [
-                Finding(
-                    "request",
-                    where,
-                    "allowEmptyValue",
-                    "a non-empty value",
-                    '""',
-                    param.source,
-                    pointer,
-                )
-            ]
-        try:
-            if kind == "integer":
-                typed = int(value)  # int() semantics, as openapi-core casts
-            elif kind == "number":
-                typed = float(value)
-            elif kind == "boolean":
-                if value.lower() not in ("true", "false"):
-                    raise ValueError(value)
-                typed = value.lower() == "true"
-        except ValueError:
-            return [
-                Finding(
-                    "request", where, "type", str(kind), short_json(value), param.source, pointer
-                )
-            ]
-        return self.schema_errors(
-            pointer, typed, direction="request", prefix=where, fallback_source=param.source
+    def _check_parameters(self, exchange: Exchange, route: Route, op: Operation) -> list[Finding]:
+        """Parameters read by the mock's own reader (`RequestValidator.read_parameters`), then
+        checked against their schemas here, for findings with the broken keyword."""
+        query, problem = read_query(_query_bytes(exchange.query_string))
+        out: list[Finding] = []
+        if problem is not None:
+            actual = short_json(exchange.query_string)
+            out.append(Finding("request", problem.path, "encoding", "UTF-8", actual, op.source))
+        values, _ = self._requests[op.operation_id].read_parameters(
+            route.path_params, None if problem else query, exchange.request_headers
         )
+        for rule, value, unread in values:
+            param = rule.parameter
+            if unread is not None:
+                out.append(
+                    Finding(
+                        "request",
+                        unread.where,
+                        unread.rule,
+                        unread.expected,
+                        unread.actual,
+                        param.source,
+                        param.schema_pointer,
+                    )
+                )
+                continue
+            out += self.schema_errors(
+                param.schema_pointer,
+                value,
+                direction="request",
+                prefix=rule.where,
+                fallback_source=param.source,
+            )
+        return out
 
     def _check_request_body(self, exchange: Exchange, plan: _Plan) -> list[Finding]:
         op = plan.op
@@ -347,6 +323,14 @@ class FastChecker:
             fallback_source=response.source or op.source,
         )
         return ResponseCheck(tuple(_unique(out)), value, True, decoded)
+
+
+def _query_bytes(query_string: str) -> bytes:
+    """The raw query bytes back: the proxy keeps them decoded as latin-1 (one char a byte)."""
+    try:
+        return query_string.encode("latin-1")
+    except UnicodeEncodeError:  # not from the wire: already text
+        return query_string.encode("utf-8")
 
 
 def _keyword_value(document: dict[str, Any], schema_path: list[Any]) -> Any:

@@ -1,38 +1,46 @@
-"""The hot path: forward a request to the one upstream and stream its answer back unchanged.
+"""The proxy's ASGI endpoint: forward a request to the one upstream, stream its answer back.
+
+This module is only the endpoint (`Forwarder` and its helpers); the upstream's URL and the
+clients that talk to it are in `upstream.py`, the wire protocol in `transport.py`.
 
 - The upstream origin is fixed at startup. A request only contributes its path and query: an
   absolute-form target (`GET http://elsewhere/x`) is reduced to its path, the client's Host
   header is replaced by the upstream's, and the upstream client connects to that one origin
   only: it never follows redirects and never reads proxy settings from the environment.
 - Requests are forwarded with every end-to-end header (Authorization included) and the body as
-  received (buffered, up to `max_body_bytes`: it is needed to check and to replay it);
-  hop-by-hop headers (RFC 9110 §7.6.1, those named in `Connection`, and `Expect`) are not.
+  received (buffered, up to `max_body_bytes`: it is needed to check it, and to send it again
+  when `transport.py`'s rule says that is safe); hop-by-hop headers (RFC 9110 §7.6.1, those
+  named in `Connection`, and `Expect`) are not.
 - Answers are streamed back chunk by chunk as raw bytes (Content-Encoding untouched), with the
   upstream's status and headers minus hop-by-hop ones. A copy of the body is kept (up to
   `capture_limit`) so the exchange can be checked after the client has it.
-- The upstream client is `FastClient` (see `transport.py`: httpx's stock transport costs ~1 ms
-  of CPU a request here) or `HttpxClient` (`httpx.AsyncClient` with httpcore); both raise
-  httpx's exceptions, so the error handling below is one.
 - With `fail_on_violation` the answer is buffered, checked by the fast engine, and replaced by a
   502 naming the violation when it breaks the contract.
-- Upstream down → 502, upstream too slow → 504, both with the error envelope
-  `{ok: false, message}`, so a client's error handling keeps working.
+- Upstream down or failing → 502, upstream too slow → 504, both with the error envelope
+  `{ok: false, message}`, so a client's error handling keeps working. The request is still
+  checked: a request that broke the contract is reported even when the upstream then failed.
+- The monitor never costs the client its answer: its failures are noted (on the monitor's own
+  error path, else in `logging`) and the answer goes through.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any, Literal, Protocol
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from .checks import ResponseCheck, Route
 from .exchange import Exchange
 from .monitor import Monitor
-from .transport import FastTransport
+from .upstream import FastClient, HttpxClient, UpstreamAnswer, UpstreamURL
+from .violations import Violation
+
+log = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -53,104 +61,6 @@ HOP_BY_HOP = frozenset(
     }
 )
 NOT_FORWARDED = HOP_BY_HOP | {b"host", b"expect"}
-
-
-class UpstreamURL:
-    """The one place the proxy sends requests: `http(s)://host[:port][/prefix]`."""
-
-    def __init__(self, url: str) -> None:
-        parsed = urlsplit(url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ValueError(f"the upstream must be an http(s) URL with a host, got {url!r}")
-        if parsed.username or parsed.password:
-            raise ValueError("the upstream URL must not carry credentials (they would be logged)")
-        if parsed.query or parsed.fragment:
-            raise ValueError("the upstream URL must not have a query or a fragment")
-        self.text = url.rstrip("/")
-        base = httpx.URL(self.text)
-        self.scheme = base.scheme
-        self.host = base.host
-        self.port = base.port or (443 if base.scheme == "https" else 80)
-        self.host_header = base.netloc  # host[:port] as the upstream expects it in Host
-        self.prefix = base.raw_path.rstrip(b"/")
-
-    @property
-    def origin(self) -> tuple[str, str, int]:
-        return (self.scheme, self.host, self.port)
-
-    def target(self, raw_path: bytes, query_string: bytes) -> bytes:
-        """The request target sent upstream: the upstream's prefix, the path, the query."""
-        return self.prefix + raw_path + (b"?" + query_string if query_string else b"")
-
-
-class UpstreamAnswer(Protocol):
-    status_code: int
-    headers_raw: list[tuple[bytes, bytes]]
-
-    def aiter_raw(self) -> AsyncIterator[bytes]: ...
-    async def aclose(self) -> None: ...
-
-
-class FastClient:
-    """`FastTransport` bound to the upstream's origin and the proxy's timeouts (the default)."""
-
-    def __init__(self, upstream: UpstreamURL, timeout: httpx.Timeout) -> None:
-        self.upstream = upstream
-        self.timeouts = timeout.as_dict()
-        self.transport = FastTransport()
-
-    async def send(
-        self, method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes
-    ) -> UpstreamAnswer:
-        headers = [(b"host", self.upstream.host_header), *headers]
-        return await self.transport.request(
-            method, self.upstream.origin, target, headers, body, self.timeouts
-        )
-
-    async def aclose(self) -> None:
-        await self.transport.aclose()
-
-
-class _HttpxAnswer:
-    def __init__(self, response: httpx.Response) -> None:
-        self.response = response
-        self.status_code = response.status_code
-        self.headers_raw = response.headers.raw
-
-    def aiter_raw(self) -> AsyncIterator[bytes]:
-        return self.response.aiter_raw()
-
-    async def aclose(self) -> None:
-        await self.response.aclose()
-
-
-class HttpxClient:
-    """httpx's own stack (httpcore): about 1 ms more CPU a request, for when `fast` won't do."""
-
-    def __init__(self, upstream: UpstreamURL, timeout: httpx.Timeout) -> None:
-        self.upstream = upstream
-        self.client = httpx.AsyncClient(
-            timeout=timeout,
-            limits=httpx.Limits(
-                max_connections=256, max_keepalive_connections=128, keepalive_expiry=30
-            ),
-            follow_redirects=False,
-            trust_env=False,  # never an HTTP(S)_PROXY from the environment: only the upstream
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),  # keep none
-        )
-        self.base = httpx.URL(upstream.text)
-
-    async def send(
-        self, method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes
-    ) -> UpstreamAnswer:
-        url = self.base.copy_with(raw_path=target)
-        if (url.scheme, url.host, url.port) != (self.base.scheme, self.base.host, self.base.port):
-            raise ValueError("request target would leave the upstream")  # defence in depth
-        request = httpx.Request(method, url, headers=headers, content=body)
-        return _HttpxAnswer(await self.client.send(request, stream=True))
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
 
 def origin_form(scope: Scope) -> bytes | None:
@@ -291,13 +201,11 @@ class Forwarder:
             )
         except httpx.TimeoutException as exc:
             message = f"upstream timed out: no answer within {self.timeout:g} s ({_kind(exc)})"
-            self.monitor.upstream_error(f"{method} {scope['path']}", message)
-            await send_json(send, 504, envelope(message), b"upstream-timeout")
+            await self._failed(scope, body, started, 504, message, b"upstream-timeout", send)
             return
         except (httpx.HTTPError, OSError, ValueError) as exc:
-            message = f"upstream unreachable: {_reason(exc)} ({self.upstream.text})"
-            self.monitor.upstream_error(f"{method} {scope['path']}", message)
-            await send_json(send, 502, envelope(message), b"upstream-unreachable")
+            message = f"{_failure(exc)}: {_reason(exc)} ({self.upstream.text})"
+            await self._failed(scope, body, started, 502, message, b"upstream-unreachable", send)
             return
         try:
             if self.fail_on_violation:
@@ -306,6 +214,24 @@ class Forwarder:
                 await self._streamed(scope, body, started, response, send)
         finally:
             await response.aclose()
+
+    async def _failed(
+        self,
+        scope: Scope,
+        body: bytes,
+        started: float,
+        status: int,
+        message: str,
+        kind: bytes,
+        send: Send,
+    ) -> None:
+        """No (whole) answer from the upstream: the client gets `status` and the envelope; the
+        request is still checked, so its own violations are reported all the same."""
+        self._upstream_error(scope, message)
+        try:
+            await send_json(send, status, envelope(message), kind)
+        finally:
+            self._observe(self._exchange(scope, body, started, status, [], None, False))
 
     async def _streamed(
         self, scope: Scope, body: bytes, started: float, response: UpstreamAnswer, send: Send
@@ -332,12 +258,12 @@ class Forwarder:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             complete = True
         except httpx.HTTPError as exc:
-            message = f"upstream broke off its answer: {_reason(exc)}"
-            self.monitor.upstream_error(f"{scope['method']} {scope['path']}", message)
+            self._upstream_error(scope, f"upstream broke off its answer: {_reason(exc)}")
             raise
         finally:
             raw = b"".join(captured) if captured is not None else None
-            self.monitor.observe(self._exchange(scope, body, started, response, raw, complete))
+            status, headers = response.status_code, response.headers_raw
+            self._observe(self._exchange(scope, body, started, status, headers, raw, complete))
 
     async def _buffered(
         self, scope: Scope, body: bytes, started: float, response: UpstreamAnswer, send: Send
@@ -346,50 +272,63 @@ class Forwarder:
             raw = b"".join([chunk async for chunk in response.aiter_raw()])
         except httpx.HTTPError as exc:
             message = f"upstream broke off its answer: {_reason(exc)}"
+            await self._failed(scope, body, started, 502, message, b"upstream-unreachable", send)
+            return
+        status, headers = response.status_code, response.headers_raw
+        exchange = self._exchange(scope, body, started, status, headers, raw, True)
+        judged = self._judge(exchange)
+        if judged is None:  # the monitor failed (and said so): the answer goes through
+            await _send_answer(send, response, raw)
+            return
+        route, verdict = judged
+        if not verdict.findings:
+            await _send_answer(send, response, raw)
+            self._observe(exchange, route, verdict)
+            return
+        violations = self._observe(exchange, route, verdict)
+        shown = [v for v in violations if v.direction == "response"]
+        if shown:
+            await send_json(send, 502, _violation_envelope(exchange, shown), b"contract-violation")
+        else:  # nothing to show (the monitor failed): the client still gets its answer
+            await _send_answer(send, response, raw)
+
+    # -- the monitor, which must never cost the client its answer --------------------------------
+    def _judge(self, exchange: Exchange) -> tuple[Route, ResponseCheck] | None:
+        try:
+            route = self.monitor.route(exchange)
+            return route, self.monitor.inspect_response(exchange, route)
+        except Exception as exc:
+            self._internal_error(exchange, exc)
+            return None
+
+    def _observe(
+        self, exchange: Exchange, route: Route | None = None, verdict: ResponseCheck | None = None
+    ) -> list[Violation]:
+        try:
+            return self.monitor.observe(exchange, route, verdict)
+        except Exception as exc:  # observe notes its own failures; this is in case that fails
+            self._internal_error(exchange, exc)
+            return []
+
+    def _internal_error(self, exchange: Exchange, exc: Exception) -> None:
+        try:
+            self.monitor.internal_error(exchange, exc)
+        except Exception:
+            log.exception("the monitor failed on %s %s", exchange.method, exchange.path)
+
+    def _upstream_error(self, scope: Scope, message: str) -> None:
+        try:
             self.monitor.upstream_error(f"{scope['method']} {scope['path']}", message)
-            await send_json(send, 502, envelope(message), b"upstream-unreachable")
-            return
-        exchange = self._exchange(scope, body, started, response, raw, True)
-        route = self.monitor.route(exchange)
-        verdict = self.monitor.inspect_response(exchange, route)
-        if verdict.findings:
-            violations = self.monitor.observe(exchange, route, verdict)
-            shown = [v for v in violations if v.direction == "response"]
-            first = shown[0]
-            message = (
-                f"contract violation in the upstream's answer to {first.operation} "
-                f"(status {exchange.status}): {first.message}"
-            )
-            await send_json(
-                send,
-                502,
-                envelope(
-                    message,
-                    errors=[
-                        {"path": v.path, "reason": f"expected {v.expected}, got {v.actual}"}
-                        for v in shown
-                    ],
-                    violations=[v.to_json() for v in shown],
-                ),
-                b"contract-violation",
-            )
-            return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status_code,
-                "headers": returned_headers(response.headers_raw),
-            }
-        )
-        await send({"type": "http.response.body", "body": raw, "more_body": False})
-        self.monitor.observe(exchange, route, verdict)
+        except Exception:
+            log.exception("the monitor failed to note an upstream error: %s", message)
 
     def _exchange(
         self,
         scope: Scope,
         body: bytes,
         started: float,
-        response: UpstreamAnswer,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
         raw: bytes | None,
         complete: bool,
     ) -> Exchange:
@@ -405,13 +344,44 @@ class Forwarder:
                 (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
             ],
             request_body=body,
-            status=response.status_code,
-            response_headers=[
-                (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers_raw
-            ],
+            status=status,
+            response_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
             response_body=raw,
             response_complete=complete,
         )
+
+
+async def _send_answer(send: Send, response: UpstreamAnswer, raw: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": returned_headers(response.headers_raw),
+        }
+    )
+    await send({"type": "http.response.body", "body": raw, "more_body": False})
+
+
+def _violation_envelope(exchange: Exchange, shown: list[Violation]) -> bytes:
+    first = shown[0]
+    message = (
+        f"contract violation in the upstream's answer to {first.operation} "
+        f"(status {exchange.status}): {first.message}"
+    )
+    return envelope(
+        message,
+        errors=[
+            {"path": v.path, "reason": f"expected {v.expected}, got {v.actual}"} for v in shown
+        ],
+        violations=[v.to_json() for v in shown],
+    )
+
+
+def _failure(exc: Exception) -> str:
+    """How a 502 begins: the upstream could not be reached, or it failed once reached."""
+    if isinstance(exc, httpx.HTTPError) and not isinstance(exc, httpx.ConnectError):
+        return "upstream failed"
+    return "upstream unreachable"
 
 
 def _path_only(target: str) -> str:

@@ -15,9 +15,10 @@ import concurrent.futures
 import contextlib
 import multiprocessing
 import os
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -215,10 +216,27 @@ class ReferenceChecker:
 _WORKER: ReferenceChecker | None = None
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ctrl-C in a terminal reaches the whole process group: the worker must leave it to the
+    proxy, which stops the worker itself. An ignored signal survives the worker's exec, so the
+    worker ignores Ctrl-C even while it is still importing (before `_worker_init` runs)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: the worker's own init still ignores it
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _worker_init(document: dict[str, Any]) -> None:
     """Build the checker; lower the worker's priority so the proxy and its upstream always get
     the CPU first (openapi-core catching up later is fine; a slow proxy is not)."""
     global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError, AttributeError):
         os.nice(19)
     parent = os.getppid()
@@ -286,7 +304,8 @@ class ReferenceEngine:
                 initializer=_worker_init,
                 initargs=(self.document,),
             )
-            self._executor.submit(_worker_ping)  # start the worker now, not on the first exchange
+            with _sigint_ignored():  # the worker inherits it from its first instruction on
+                self._executor.submit(_worker_ping)  # start it now, not on the first exchange
         elif self.mode == "thread":
             self._checker = ReferenceChecker(self.document)
             self._executor = concurrent.futures.ThreadPoolExecutor(

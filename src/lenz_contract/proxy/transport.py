@@ -1,22 +1,37 @@
-"""A lean HTTP/1.1 transport for `httpx.AsyncClient`: asyncio streams + the httptools parser.
+"""The proxy's HTTP/1.1 client to the upstream: asyncio streams + the httptools parser.
 
 Why: on the 2-core machines this project is measured on, httpx's default transport (httpcore
 over anyio, pure-Python h11 parsing) costs about 1.1 ms of CPU per request, which by itself
 exceeds the proxy's latency budget; this transport does the same job in roughly a tenth of that.
-The proxy keeps `httpx.AsyncClient` for everything else (timeouts, the request/response model,
-streaming); `ProxyConfig.transport = "httpcore"` switches back to the stock transport.
+`upstream.FastClient` binds it to the upstream's origin; `ProxyConfig.transport = "httpcore"`
+switches to httpx's stock stack instead. Errors are httpx's exceptions, so both clients fail
+the same way.
 
-Scope, on purpose small: HTTP/1.1 (TLS for https), keep-alive pooling per origin, request
-bodies that are already bytes (the proxy buffers them), response bodies streamed as they arrive
-(de-chunked, never content-decoded: the same bytes `aiter_raw` gives), httpx's connect / read /
-write / pool timeouts, and one retry on a fresh connection when a pooled one turns out to have
-been closed by the upstream before it answered a single byte.
+Scope, on purpose small: HTTP/1.1 (TLS for https), keep-alive pooling per origin with at most
+`max_connections` connections (idle ones included), request bodies that are already bytes (the
+proxy buffers them), response bodies streamed as they arrive (de-chunked, never content-decoded:
+the bytes as sent), 1xx interim answers skipped, bodies delimited by the connection's close, and
+httpx's connect / read / write / pool timeouts.
+
+**A request is never sent twice unless that is safe.** A pooled connection the upstream has
+closed is noticed before anything is written where possible (the reader at EOF, the transport
+closing; for a non-idempotent method also a zero-timeout poll of the socket, since the loop
+may not have seen the FIN yet) and replaced by another, which is safe whatever the method.
+Once bytes of a request have been written, it is sent again, once, on a fresh connection only if
+1. its method is idempotent (RFC 9110 §9.2.2: GET, HEAD, OPTIONS, TRACE, PUT, DELETE),
+2. the connection was a reused keep-alive one (the stale-connection race; a fresh connection
+   that fails is the upstream failing, and is reported), and
+3. not one byte of an answer had arrived.
+Anything else (a POST or PATCH whose bytes went, even partly, into a connection that then
+closed) fails with `UpstreamClosed`, which says so: the upstream may have acted on it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import select
 import ssl
+import sys
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
@@ -27,20 +42,58 @@ import httpx
 MAX_IDLE_PER_ORIGIN = 128
 READ_SIZE = 65536
 NO_BODY_STATUSES = frozenset({204, 304})
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+
+Origin = tuple[str, str, int]
+
+
+class UpstreamClosed(httpx.RemoteProtocolError):
+    """The upstream closed (or reset) the connection before the end of its answer's headers.
+
+    `retryable` is True only when sending the request again is safe (see the module docstring).
+    """
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
-        self.reused = False
+        self.reused = False  # it came out of the pool: it may have gone stale there
+        sock = writer.get_extra_info("socket")
+        self.fd: int = sock.fileno() if sock is not None else -1
 
     def usable(self) -> bool:
         return not self.writer.is_closing() and not self.reader.at_eof()
 
+    def quiet(self) -> bool:
+        """Nothing waiting on an idle socket: no FIN, no reset, no stray bytes (one syscall)."""
+        if self.fd < 0:
+            return True
+        try:
+            return not _readable(self.fd)
+        except (OSError, ValueError):
+            return False
+
     def close(self) -> None:
         if not self.writer.is_closing():
             self.writer.close()
+
+
+if sys.platform != "win32":
+
+    def _readable(fd: int) -> bool:
+        poller = select.poll()  # not select(): descriptors above 1023 are common here
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+
+else:
+
+    def _readable(fd: int) -> bool:
+        return bool(select.select([fd], [], [], 0)[0])
 
 
 class _Parse:
@@ -61,14 +114,12 @@ class _Parse:
         self.received += len(data)
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
+        except httptools.HttpParserUpgrade as exc:
             raise httpx.RemoteProtocolError(
                 "the upstream switched protocols (not supported)"
-            ) from None
+            ) from exc
         except httptools.HttpParserError as exc:
-            raise httpx.RemoteProtocolError(
-                f"malformed response from the upstream: {exc}"
-            ) from None
+            raise httpx.RemoteProtocolError(f"malformed response from the upstream: {exc}") from exc
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
@@ -95,19 +146,25 @@ class _Parse:
         if self.headers_done:
             self.complete = True
 
+    def no_body(self) -> None:
+        """A HEAD, 204 or 304 answer: complete with its headers; stray bytes forbid reuse."""
+        self.complete = True
+        if self.chunks:
+            self.chunks.clear()
+            self.keep_alive = False
 
-class RawResponse(httpx.AsyncByteStream):
+
+class RawResponse:
     """Status, raw headers and the body as it arrives; `aclose` gives the connection back to the
-    pool (or closes it). Also usable as an httpx response stream."""
+    pool when the answer was read to its end and the upstream keeps the connection alive."""
 
     def __init__(
         self,
         transport: FastTransport,
-        key: tuple[str, str, int],
+        key: Origin,
         conn: _Connection,
         parse: _Parse,
         read_timeout: float | None,
-        reusable: bool,
     ) -> None:
         self.status_code = parse.status
         self.headers_raw = parse.headers
@@ -116,7 +173,6 @@ class RawResponse(httpx.AsyncByteStream):
         self._conn: _Connection | None = conn
         self._parse = parse
         self._timeout = read_timeout
-        self._reusable = reusable
 
     def aiter_raw(self) -> AsyncIterator[bytes]:
         return self.__aiter__()
@@ -132,7 +188,7 @@ class RawResponse(httpx.AsyncByteStream):
             if not data:
                 if not parse.length_known:  # the body ran until the connection closed
                     parse.complete = True
-                    self._reusable = False
+                    parse.keep_alive = False
                     continue
                 raise httpx.RemoteProtocolError("the upstream closed the connection mid-body")
             parse.feed(data)
@@ -142,7 +198,7 @@ class RawResponse(httpx.AsyncByteStream):
         if conn is None:
             return
         parse = self._parse
-        if self._reusable and parse.complete and not parse.chunks and parse.keep_alive:
+        if parse.complete and not parse.chunks and parse.keep_alive:
             self._transport._release(self._key, conn)
         else:
             self._transport._discard(conn)
@@ -152,75 +208,167 @@ async def _read(conn: _Connection, timeout: float | None) -> bytes:
     try:
         async with asyncio.timeout(timeout):  # no task per read, unlike wait_for on 3.11
             return await conn.reader.read(READ_SIZE)
-    except TimeoutError:
+    except TimeoutError as exc:
         conn.close()
-        raise httpx.ReadTimeout("no data from the upstream within the read timeout") from None
+        raise httpx.ReadTimeout("no data from the upstream within the read timeout") from exc
     except (ConnectionError, OSError) as exc:
         conn.close()
-        raise httpx.ReadError(str(exc) or type(exc).__name__) from None
+        raise httpx.ReadError(_os_reason(exc)) from exc
 
 
-class FastTransport(httpx.AsyncBaseTransport):
-    """HTTP/1.1 with a keep-alive pool per origin; see the module docstring for the scope."""
+class FastTransport:
+    """HTTP/1.1 with a keep-alive pool per origin; see the module docstring for the scope and
+    the rule on sending a request again."""
 
     def __init__(
         self, *, max_connections: int = 512, ssl_context: ssl.SSLContext | None = None
     ) -> None:
-        self._idle: dict[tuple[str, str, int], deque[_Connection]] = {}
+        self._idle: dict[Origin, deque[_Connection]] = {}
         self._max_connections = max_connections
         self._slots: asyncio.Semaphore | None = None
         self._ssl = ssl_context
         self._closed = False
 
+    # -- one request ---------------------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        origin: Origin,
+        target: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        timeouts: dict[str, Any],
+    ) -> RawResponse:
+        """Send one request (headers must include Host); the answer's body is not read yet."""
+        head = _serialize(method, target, headers, body)
+        idempotent = method in IDEMPOTENT
+        conn = await self._acquire(origin, timeouts, careful=not idempotent)
+        try:
+            parse = await self._exchange(conn, method, head, body, timeouts)
+        except UpstreamClosed as exc:
+            if not exc.retryable:
+                raise
+            conn = await self._acquire(origin, timeouts, fresh=True)
+            parse = await self._exchange(conn, method, head, body, timeouts)
+        if method == "HEAD" or parse.status in NO_BODY_STATUSES:
+            parse.no_body()
+        return RawResponse(self, origin, conn, parse, timeouts.get("read"))
+
+    async def _exchange(
+        self, conn: _Connection, method: str, head: bytes, body: bytes, timeouts: dict[str, Any]
+    ) -> _Parse:
+        """Write the request, read up to the end of the answer's headers; the connection is
+        discarded if anything goes wrong (or the task is cancelled)."""
+        try:
+            await self._write(conn, method, head, body, timeouts.get("write"))
+            return await self._read_head(conn, method, timeouts.get("read"))
+        except BaseException:
+            self._discard(conn)
+            raise
+
+    async def _write(
+        self, conn: _Connection, method: str, head: bytes, body: bytes, timeout: float | None
+    ) -> None:
+        writer = conn.writer
+        try:
+            if len(body) < READ_SIZE:
+                writer.write(head + body)
+            else:
+                writer.write(head)
+                writer.write(body)
+            if writer.transport.get_write_buffer_size():
+                async with asyncio.timeout(timeout):
+                    await writer.drain()
+        except TimeoutError as exc:
+            raise httpx.WriteTimeout(
+                "the upstream did not take the request within the write timeout"
+            ) from exc
+        except (ConnectionError, OSError) as exc:
+            raise _closed(conn, method, 0, "while the request was being sent", exc) from exc
+
+    async def _read_head(self, conn: _Connection, method: str, timeout: float | None) -> _Parse:
+        parse = _Parse()
+        while not parse.headers_done:
+            try:
+                async with asyncio.timeout(timeout):
+                    data = await conn.reader.read(READ_SIZE)
+            except TimeoutError as exc:
+                raise httpx.ReadTimeout(
+                    "no answer from the upstream within the read timeout"
+                ) from exc
+            except (ConnectionError, OSError) as exc:
+                raise _closed(
+                    conn, method, parse.received, "after the request was sent", exc
+                ) from exc
+            if not data:
+                raise _closed(conn, method, parse.received, "after the request was sent", None)
+            parse.feed(data)
+        return parse
+
     # -- the pool ------------------------------------------------------------------------------
-    async def _acquire(self, key: tuple[str, str, int], timeouts: dict[str, Any]) -> _Connection:
+    async def _acquire(
+        self, key: Origin, timeouts: dict[str, Any], *, careful: bool = False, fresh: bool = False
+    ) -> _Connection:
+        """An idle connection that still looks alive, else a new one. `careful` (for requests
+        that must not be sent twice) also polls the idle socket; `fresh` skips the pool."""
+        if not fresh:
+            conn = self._pooled(key, careful)
+            if conn is not None:
+                return conn
+        await self._take_slot(timeouts.get("pool"))
+        try:
+            return await self._open(key, timeouts.get("connect"))
+        except BaseException:  # refused, timed out, or cancelled (the client went away)
+            self._free()
+            raise
+
+    def _pooled(self, key: Origin, careful: bool) -> _Connection | None:
         idle = self._idle.get(key)
         while idle:
             conn = idle.pop()
-            if conn.usable():
-                conn.reused = True
+            if conn.usable() and (not careful or conn.quiet()):
                 return conn
-            conn.close()
-            self._free()
+            self._discard(conn)  # closed by the upstream while idle: nothing was written to it
+        return None
+
+    async def _take_slot(self, timeout: float | None) -> None:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._max_connections)
         try:
-            await asyncio.wait_for(self._slots.acquire(), timeouts.get("pool"))
-        except TimeoutError:
+            async with asyncio.timeout(timeout):
+                await self._slots.acquire()
+        except TimeoutError as exc:
             raise httpx.PoolTimeout(
-                "no free connection to the upstream within the pool timeout"
-            ) from None
+                f"no free connection to the upstream within the pool timeout "
+                f"({self._max_connections} in use)"
+            ) from exc
+
+    async def _open(self, key: Origin, timeout: float | None) -> _Connection:
         scheme, host, port = key
-        context = None
-        if scheme == "https":
-            context = self._ssl or ssl.create_default_context()
+        context = (self._ssl or ssl.create_default_context()) if scheme == "https" else None
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(
                     host,
                     port,
                     ssl=context,
                     server_hostname=host if context else None,
                     limit=READ_SIZE * 4,
-                ),
-                timeouts.get("connect"),
-            )
-        except TimeoutError:
-            self._free()
+                )
+        except TimeoutError as exc:
             raise httpx.ConnectTimeout(
                 f"could not connect to {host}:{port} within the connect timeout"
-            ) from None
+            ) from exc
         except (OSError, ssl.SSLError) as exc:
-            self._free()
-            raise httpx.ConnectError(_os_reason(exc)) from None
+            raise httpx.ConnectError(_os_reason(exc)) from exc
         return _Connection(reader, writer)
 
-    def _release(self, key: tuple[str, str, int], conn: _Connection) -> None:
+    def _release(self, key: Origin, conn: _Connection) -> None:
         idle = self._idle.setdefault(key, deque())
         if self._closed or len(idle) >= MAX_IDLE_PER_ORIGIN or not conn.usable():
-            conn.close()
-            self._free()
+            self._discard(conn)
             return
+        conn.reused = True
         idle.append(conn)
 
     def _discard(self, conn: _Connection) -> None:
@@ -231,104 +379,28 @@ class FastTransport(httpx.AsyncBaseTransport):
         if self._slots is not None:
             self._slots.release()
 
-    # -- one request ---------------------------------------------------------------------------
-    async def request(
-        self,
-        method: str,
-        origin: tuple[str, str, int],
-        target: bytes,
-        headers: list[tuple[bytes, bytes]],
-        body: bytes,
-        timeouts: dict[str, Any],
-    ) -> RawResponse:
-        """Send one request (headers must include Host); the answer's body is not read yet."""
-        head = _serialize(method, target, headers, body)
-        for attempt in (1, 2):
-            conn = await self._acquire(origin, timeouts)
-            try:
-                parse = await self._exchange(conn, head, body, timeouts)
-            except _StaleConnection:
-                self._discard(conn)
-                if attempt == 2:
-                    raise httpx.RemoteProtocolError(
-                        "the upstream closed the connection without answering"
-                    ) from None
-                continue
-            except BaseException:
-                self._discard(conn)
-                raise
-            reusable = method != "HEAD"
-            if not reusable or parse.status in NO_BODY_STATUSES:
-                parse.complete = True
-            return RawResponse(self, origin, conn, parse, timeouts.get("read"), reusable)
-        raise AssertionError("unreachable")
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """The same, behind `httpx.AsyncClient(transport=FastTransport())`."""
-        url = request.url
-        origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
-        body = b"".join([part async for part in request.stream])  # type: ignore[union-attr]
-        timeouts: dict[str, Any] = request.extensions.get("timeout", {})
-        raw = await self.request(
-            request.method, origin, url.raw_path or b"/", list(request.headers.raw), body, timeouts
-        )
-        return httpx.Response(
-            raw.status_code,
-            headers=raw.headers_raw,
-            stream=raw,
-            extensions={"http_version": b"HTTP/1.1"},
-        )
-
-    async def _exchange(
-        self, conn: _Connection, head: bytes, body: bytes, timeouts: dict[str, Any]
-    ) -> _Parse:
-        try:
-            conn.writer.write(head + body if len(body) < 65536 else head)
-            if len(body) >= 65536:
-                conn.writer.write(body)
-            if conn.writer.transport.get_write_buffer_size():
-                async with asyncio.timeout(timeouts.get("write")):
-                    await conn.writer.drain()
-        except TimeoutError:
-            raise httpx.WriteTimeout(
-                "the upstream did not take the request within the write timeout"
-            ) from None
-        except (ConnectionError, OSError) as exc:
-            if conn.reused:
-                raise _StaleConnection from None
-            raise httpx.WriteError(_os_reason(exc)) from None
-        parse = _Parse()
-        while not parse.headers_done:
-            try:
-                async with asyncio.timeout(timeouts.get("read")):
-                    data = await conn.reader.read(READ_SIZE)
-            except TimeoutError:
-                raise httpx.ReadTimeout(
-                    "no answer from the upstream within the read timeout"
-                ) from None
-            except (ConnectionError, OSError) as exc:
-                if conn.reused and parse.received == 0:
-                    raise _StaleConnection from None
-                raise httpx.ReadError(_os_reason(exc)) from None
-            if not data:
-                if conn.reused and parse.received == 0:
-                    raise _StaleConnection
-                raise httpx.RemoteProtocolError(
-                    "the upstream closed the connection before answering"
-                )
-            parse.feed(data)
-        return parse
-
     async def aclose(self) -> None:
         self._closed = True
         for idle in self._idle.values():
             while idle:
-                idle.pop().close()
+                self._discard(idle.pop())
         self._idle.clear()
 
 
-class _StaleConnection(Exception):
-    """A pooled connection the upstream had closed: retried once on a fresh one."""
+def _closed(
+    conn: _Connection, method: str, received: int, when: str, exc: BaseException | None
+) -> UpstreamClosed:
+    """The error for a connection that closed before the answer's headers were complete."""
+    retryable = conn.reused and received == 0 and method in IDEMPOTENT
+    if received:
+        message = "the upstream closed the connection in the middle of its answer's headers"
+    else:
+        message = f"the upstream closed the connection {when}, without answering"
+    if exc is not None:
+        message += f" ({_os_reason(exc)})"
+    if not received and method not in IDEMPOTENT:
+        message += f"; not retried: {method} is not idempotent"
+    return UpstreamClosed(message, retryable=retryable)
 
 
 def _serialize(

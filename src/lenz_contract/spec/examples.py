@@ -1,14 +1,14 @@
 """Every documented example and fixture must satisfy the schema it illustrates.
 
-Fixture files are named after what they hold: `docs/<operationId>.request.json`,
-`docs/<operationId>.response.json` (the operation's success answer), `docs/error.response.json`
-(the error envelope) and the seed files `seed/workflows.json` / `seed/executions.json` (arrays of
-`Workflow` / `Execution`). A spec example with `x-lenz-fixture` must equal that file.
+The docs' payloads are named after what they hold: `docs/<operationId>.request.json`,
+`docs/<operationId>.response.json` (the operation's success answer) and `docs/error.response.json`
+(the error envelope). A spec example with `x-lenz-fixture` must equal that file. The rest of a
+fixtures folder (`seed/`, `examples/`) is what the mock loads, so it is checked by the mock's
+own loader (`fixtures.load_fixtures`), in the view the mock loads it in unless told otherwise.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +16,12 @@ from typing import Any
 
 from .document import deref
 from .errors import FieldError
+from .fixtures import SERVED_VIEW, FixtureError, FixtureProblem, load_fixtures, parse_json
 from .model import Spec
 from .resources import FIXTURES_DIR
+from .views import View
 
-SEED_SCHEMAS = {"workflows.json": "Workflow", "executions.json": "Execution"}
+DOCS_DIR = "docs"
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,15 @@ class ExampleResult:
         return not self.errors
 
 
-def check_examples(spec: Spec, fixtures_dir: Path | None = None) -> list[ExampleResult]:
-    """Validate every spec example, then every fixture file."""
+def check_examples(
+    spec: Spec, fixtures_dir: Path | None = None, *, view: View = SERVED_VIEW
+) -> list[ExampleResult]:
+    """Validate every spec example, the docs' payloads, then the folder's seed and examples
+    (in `view`: by default the one the mock loads them in, so "ok" means the mock starts)."""
+    root = fixtures_dir or FIXTURES_DIR
     results = list(_spec_examples(spec))
-    results += list(_fixtures(spec, fixtures_dir or FIXTURES_DIR))
+    results += list(_docs_payloads(spec, root))
+    results += list(_loaded_fixtures(spec, root, view))
     return results
 
 
@@ -86,8 +93,8 @@ def _fixture_links(spec: Spec) -> Iterator[ExampleResult]:
         yield ExampleResult(label, f"fixture {fixture}", errors)
 
 
-def _fixtures(spec: Spec, root: Path) -> Iterator[ExampleResult]:
-    for path in sorted(root.glob("*/*.json")):
+def _docs_payloads(spec: Spec, root: Path) -> Iterator[ExampleResult]:
+    for path in sorted((root / DOCS_DIR).glob("*.json")):
         rel = path.relative_to(root).as_posix()
         try:
             value = _read_json(path)
@@ -95,24 +102,27 @@ def _fixtures(spec: Spec, root: Path) -> Iterator[ExampleResult]:
             yield ExampleResult(rel, "JSON", (FieldError(rel, str(exc)),))
             continue
         pointer, prefix = _target_of(spec, path)
-        if pointer is None:
-            continue  # a fixture with no schema to check (credentials and the like)
-        errors: list[FieldError] = []
-        validator = spec.validator(pointer)
-        items = value if path.parent.name == "seed" and isinstance(value, list) else [value]
-        for index, item in enumerate(items):
-            item_prefix = f"{rel}[{index}]" if path.parent.name == "seed" else prefix
-            errors += validator.errors(item, item_prefix)
-        if path.parent.name == "seed" and not isinstance(value, list):
-            errors.append(FieldError(rel, "a seed file holds a JSON array"))
-        yield ExampleResult(rel, pointer, tuple(errors))
+        if pointer is not None:
+            yield ExampleResult(rel, pointer, tuple(spec.validator(pointer).errors(value, prefix)))
+
+
+def _loaded_fixtures(spec: Spec, root: Path, view: View) -> Iterator[ExampleResult]:
+    """One result per file the loader read (or refused), its problems located by JSON path."""
+    try:
+        files, problems = load_fixtures(root, spec, view=view).files, []
+    except FixtureError as exc:
+        files, problems = exc.files, exc.problems
+    by_file: dict[str, list[FixtureProblem]] = {}
+    for problem in problems:
+        by_file.setdefault(problem.file, []).append(problem)
+    target = f"fixtures folder ({view} view)"
+    for name in sorted({*files, *by_file}):
+        errors = tuple(FieldError(p.path, p.reason) for p in by_file.get(name, []))
+        yield ExampleResult(name, target, errors)
 
 
 def _target_of(spec: Spec, path: Path) -> tuple[str | None, str]:
-    """Which schema a fixture file illustrates, by its name."""
-    if path.parent.name == "seed":
-        name = SEED_SCHEMAS.get(path.name)
-        return (f"#/components/schemas/{name}" if name else None), path.name
+    """Which schema a docs payload illustrates, by its name."""
     stem, _, kind = path.stem.partition(".")
     if stem == "error":
         return "#/components/schemas/ErrorEnvelope", "response"
@@ -127,9 +137,10 @@ def _target_of(spec: Spec, path: Path) -> tuple[str | None, str]:
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    """The JSON in `path`, read as strictly as the fixtures loader reads (RFC 8259 only)."""
+    if not path.is_file():  # missing, or a FIFO that would block the read
+        raise ValueError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+    value, reason = parse_json(path.read_bytes())
+    if reason is not None:
+        raise ValueError(f"{path}: {reason}")
+    return value

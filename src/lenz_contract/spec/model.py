@@ -5,9 +5,8 @@ Nothing here restates the contract: every name, status and schema comes from the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from .document import deref, read_document, resolve_pointer
 from .errors import SpecError, SpecProblem
 from .resources import SHIPPED_SPEC_PATH
+from .routing import Router
 from .schemas import SchemaValidator, compile_validator
 from .views import View, derive
 
@@ -84,7 +84,6 @@ class Operation:
     security_schemes: tuple[str, ...]
     source: str | None
     pointer: str
-    path_regex: re.Pattern[str] = field(repr=False, compare=False)
 
     def __repr__(self) -> str:
         return f"<Operation {self.operation_id}: {self.method} {self.path}>"
@@ -112,11 +111,6 @@ class Operation:
     @property
     def requires_auth(self) -> bool:
         return bool(self.security_schemes)
-
-
-def _path_regex(path: str) -> re.Pattern[str]:
-    pattern = re.sub(r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
-    return re.compile(f"^{pattern}$")
 
 
 class Spec:
@@ -149,17 +143,24 @@ class Spec:
                 [SpecProblem("$.paths", f"no operation with operationId {operation_id!r}")]
             ) from None
 
+    @cached_property
+    def router(self) -> Router:
+        """The one path matcher (`routing.Router`), built once from this spec's own paths."""
+        return Router(self.operations.values())
+
     def match(self, method: str, path: str) -> tuple[Operation | None, dict[str, str], list[str]]:
-        """The operation for `method path`, its path parameters, and the methods the path allows."""
-        allowed: list[str] = []
-        for op in self.operations.values():
-            found = op.path_regex.match(path)
-            if found is None:
-                continue
-            allowed.append(op.method)
-            if op.method == method.upper():
-                return op, found.groupdict(), allowed
-        return None, {}, allowed
+        """The operation for `method path`, its path parameters, and the methods the path allows.
+
+        `path` is the percent-decoded path. The parameters are the raw strings of the matched
+        template (`{}` when no operation matched); an empty segment is a parameter too
+        (`/api/workflows//logs` is listWorkflowLogs with `id == ""`, for its schema to refuse).
+        The allowed methods are every method of the path the request matched, whichever was
+        asked (`[]` when no path matched): with no operation, non-empty means a 405, empty a
+        404. See `routing` for the rules, shared with the mock and the proxy.
+        """
+        found = self.router.match(method, path)
+        params = dict(found.params) if found.operation is not None else {}
+        return found.operation, params, list(found.allowed)
 
     def as_view(self, view: View) -> Spec:
         """This contract as `view` sees it (`views`): a Spec of its own, derived once from the
@@ -219,7 +220,6 @@ class Spec:
                     security_schemes=schemes,
                     source=raw.get("x-lenz-source"),
                     pointer=pointer,
-                    path_regex=_path_regex(path),
                 )
 
     def _read_parameters(

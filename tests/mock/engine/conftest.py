@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from lenz_contract.mock.clock import MockClock
-from lenz_contract.mock.engine import EngineContext, MessageCounter, seed_credentials
-from lenz_contract.spec import SchemaValidator, Spec, View
+from lenz_contract.mock.engine import EngineContext, MessageCounter
+from lenz_contract.spec import FIXTURES_DIR, SchemaValidator, Spec, View
+from lenz_contract.spec.fixtures import load_fixtures
 
 from ...conftest import load_fixture
 
@@ -27,10 +28,15 @@ def messages() -> MessageCounter:
     return MessageCounter()
 
 
+def seed_credentials(spec: Spec) -> set[str]:
+    """The credential ids of the shipped seed, read by the one fixtures loader."""
+    return {str(c["id"]) for c in load_fixtures(FIXTURES_DIR, spec).credentials}
+
+
 @pytest.fixture
 def context(clock: MockClock, messages: MessageCounter, spec: Spec) -> EngineContext:
     return EngineContext(
-        now=clock.now, credentials=seed_credentials(), messages=messages, spec=spec
+        now=clock.now, credentials=seed_credentials(spec), messages=messages, spec=spec
     )
 
 

@@ -96,7 +96,7 @@ def test_timestamps_are_written_and_read_as_rfc3339_utc() -> None:
         "2025-04-30T14:00:00.000000001+07:00",
     ):
         assert parse_rfc3339(text) == START, text
-    for text in ("2025-04-30T07:00:00", "yesterday", "2025-04-30T07:00:00+24:00", None, 5):
-        assert parse_rfc3339(text) is None, text
+    for value in ("2025-04-30T07:00:00", "yesterday", "2025-04-30T07:00:00+24:00", None, 5):
+        assert parse_rfc3339(value) is None, value
     with pytest.raises(ValueError, match="timezone-aware"):
         format_utc(START.replace(tzinfo=None))

@@ -17,11 +17,11 @@ from lenz_contract.mock.engine import (
     execute,
     execute_scheduled,
     new_execution_id,
-    seed_credentials,
 )
 from lenz_contract.spec import SchemaValidator, Spec
 
 from ...conftest import load_fixture
+from .conftest import seed_credentials
 
 
 def run(workflow: dict[str, Any], context: EngineContext) -> dict[str, Any]:
@@ -32,8 +32,8 @@ def node(node_id: str, node_type: str, **config: Any) -> dict[str, Any]:
     return {"id": node_id, "type": node_type, "name": node_id.title(), "config": config}
 
 
-def test_seed_credentials_are_the_fixture_ids() -> None:
-    assert seed_credentials() == {"cred-tg-001"}
+def test_seed_credentials_are_the_fixture_ids(spec: Spec) -> None:
+    assert seed_credentials(spec) == {"cred-tg-001"}
 
 
 def test_the_docs_workflow_runs_like_the_docs_execution_example(

@@ -48,6 +48,10 @@ def render_markdown(result: RunResult) -> str:
         f"- execution checks: {'on' if result.execute_allowed else 'off'}"
         + (" (the target is the mock)" if result.is_mock else ""),
         f"- replay: `{result.replay}`",
+        f"- guard: {result.guard_rewrites} writes sent to an absent id (not this run's), "
+        f"{result.guard_refusals} refused, {result.rate_limit_waits} waits on 429, "
+        f"{result.token_refreshes} token renewals",
+        *(f"- note: {_cell(note)}" for note in result.notes),
         *(f"- {line}" for line in result.coverage()),
         *(f"- **SAFETY**: {line}" for line in result.safety),
         *(

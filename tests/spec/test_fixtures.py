@@ -110,7 +110,7 @@ def test_schema_errors_name_the_file_and_the_json_path(tmp_path: Path, spec: Spe
         (
             "seed/executions.json",
             "[1, 2",
-            "seed/executions.json $: is not valid JSON: Expecting ',' delimiter (line 1, column 6)",
+            "seed/executions.json $: is not valid JSON: unexpected end of data (line 1, column 6)",
         ),
         (
             "seed/credentials.json",
