@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import quote
 
 import httpx
@@ -23,6 +23,16 @@ from .results import Exchange
 from .token import PLACEHOLDER
 
 NO_TOKEN = ""  # pass as `token=` to send no Authorization header at all
+
+
+class Sending(TypedDict, total=False):
+    """What a call sends besides its method and path."""
+
+    params: dict[str, Any] | None
+    body: Any
+    raw: bytes | None
+    token: str | None  # None: the run's token; NO_TOKEN: none
+    extensions: dict[str, Any] | None
 
 
 class TransportProblem(Exception):
@@ -140,28 +150,12 @@ class LenzClient:
     # -- plumbing ------------------------------------------------------------------------------
 
     def operation(
-        self,
-        operation_id: str,
-        workflow_id: str | None = None,
-        *,
-        params: dict[str, Any] | None = None,
-        body: Any = None,
-        raw: bytes | None = None,
-        token: str | None = None,
-        extensions: dict[str, Any] | None = None,
+        self, operation_id: str, workflow_id: str | None = None, **sending: Unpack[Sending]
     ) -> Reply:
         """Call `operation_id` at the method and path the spec gives it."""
         op = self.ctx.spec.operation(operation_id)
-        return self.call(
-            operation_id,
-            op.method,
-            self.path_of(operation_id, workflow_id),
-            params=params,
-            body=body,
-            raw=raw,
-            token=token,
-            extensions=extensions,
-        )
+        path = self.path_of(operation_id, workflow_id)
+        return self.call(operation_id, op.method, path, **sending)
 
     def path_of(self, operation_id: str, workflow_id: str | None = None) -> str:
         """The operation's path with its one path parameter (the workflow id) filled in."""
@@ -174,19 +168,10 @@ class LenzClient:
             path = path.replace("{" + name + "}", quote(workflow_id, safe=""))
         return path
 
-    def call(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        body: Any = None,
-        raw: bytes | None = None,
-        token: str | None = None,
-        extensions: dict[str, Any] | None = None,
-    ) -> Reply:
+    def call(self, operation: str, method: str, path: str, **sending: Unpack[Sending]) -> Reply:
         """Send one request; `token=None` sends the run's token, `NO_TOKEN` none."""
+        params, body, raw = sending.get("params"), sending.get("body"), sending.get("raw")
+        token, extensions = sending.get("token"), sending.get("extensions")
         headers = {"Accept": "application/json"}
         used = PLACEHOLDER if token is None else token  # the guard fills in the run's token
         if used:

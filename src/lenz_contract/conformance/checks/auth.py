@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..client import NO_TOKEN, LenzClient, Reply
-from ..context import Profile
 from ..session import garbage_token
-from .registry import ALL, lenz_check
+from .registry import ALL, DOCS, STRICT, lenz_check
 from .run import CheckRun
 
 BEARER = "#/components/securitySchemes/bearerAuth"
@@ -87,19 +86,19 @@ def _judge(run: CheckRun, replies: tuple[Reply, ...], allowed: tuple[int, ...], 
             )
 
 
-@lenz_check(profile=Profile.DOCS, operations=ALL, pointer=BEARER, read_only=True)
+@lenz_check(DOCS, ALL, pointer=BEARER, read_only=True)
 def auth_missing_token(run: CheckRun) -> None:
     """every operation refuses a request without the bearer token (400, 401 or 403)"""
     _judge(run, refusals(run).missing, MISSING_STATUSES, "without an Authorization header")
 
 
-@lenz_check(profile=Profile.DOCS, operations=ALL, pointer=BEARER, read_only=True)
+@lenz_check(DOCS, ALL, pointer=BEARER, read_only=True)
 def auth_garbage_token(run: CheckRun) -> None:
     """every operation refuses a garbage bearer token (401 or 403)"""
     _judge(run, refusals(run).garbage, GARBAGE_STATUSES, "with a garbage bearer token")
 
 
-@lenz_check(profile=Profile.STRICT, operations=ALL, pointer=UNAUTHORIZED, read_only=True)
+@lenz_check(STRICT, ALL, pointer=UNAUTHORIZED, read_only=True)
 def auth_refusal_401(run: CheckRun) -> None:
     """a missing or garbage token is refused with 401 and the error envelope"""
     found = refusals(run)

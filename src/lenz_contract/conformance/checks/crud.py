@@ -14,8 +14,7 @@ from typing import Any
 from ...spec import Source
 from ...spec.timestamps import parse_rfc3339
 from ..client import Reply
-from ..context import Profile
-from .registry import lenz_check
+from .registry import DOCS, STRICT, lenz_check
 from .run import CheckRun, as_json
 
 CREATE, GET, UPDATE, DELETE = "createWorkflow", "getWorkflow", "updateWorkflow", "deleteWorkflow"
@@ -106,7 +105,7 @@ def deleted(run: CheckRun) -> Deleted:
 # -- checks ------------------------------------------------------------------------------------
 
 
-@lenz_check(profile=Profile.DOCS, operations=(CREATE, GET, LIST), pointer=WORKFLOW)
+@lenz_check(DOCS, (CREATE, GET, LIST), pointer=WORKFLOW)
 def crud_read_back(run: CheckRun) -> None:
     """a created workflow reads back (same id and name) and appears in the list"""
     it = created(run)
@@ -136,7 +135,7 @@ def crud_read_back(run: CheckRun) -> None:
         )
 
 
-@lenz_check(profile=Profile.DOCS, operations=(CREATE, UPDATE, GET), pointer=WORKFLOW)
+@lenz_check(DOCS, (CREATE, UPDATE, GET), pointer=WORKFLOW)
 def crud_fields_round_trip(run: CheckRun) -> None:
     """every field a create or update sends comes back as sent (is_active included; node configs
     may be partial)"""
@@ -196,7 +195,7 @@ def _shape(key: str, value: Any) -> Any:
     return value
 
 
-@lenz_check(profile=Profile.DOCS, operations=(UPDATE,), pointer="{updateWorkflow}")
+@lenz_check(DOCS, (UPDATE,), pointer="{updateWorkflow}")
 def crud_update_persists(run: CheckRun) -> None:
     """an update persists: reading the workflow back shows the new values"""
     it = updated(run)
@@ -217,7 +216,7 @@ def crud_update_persists(run: CheckRun) -> None:
         )
 
 
-@lenz_check(profile=Profile.DOCS, operations=(UPDATE,), pointer=f"{WORKFLOW}/properties/updated_at")
+@lenz_check(DOCS, (UPDATE,), pointer=f"{WORKFLOW}/properties/updated_at")
 def crud_updated_at_moves(run: CheckRun) -> None:
     """an update moves updated_at (set, not before created_at, later than before)"""
     it = updated(run)
@@ -240,7 +239,7 @@ def crud_updated_at_moves(run: CheckRun) -> None:
             return
 
 
-@lenz_check(profile=Profile.DOCS, operations=(UPDATE,), pointer=f"{WORKFLOW}/properties/created_at")
+@lenz_check(DOCS, (UPDATE,), pointer=f"{WORKFLOW}/properties/created_at")
 def crud_created_at_stable(run: CheckRun) -> None:
     """created_at never changes (the update answer and a read after it keep it)"""
     it = updated(run)
@@ -263,7 +262,7 @@ def crud_created_at_stable(run: CheckRun) -> None:
             return
 
 
-@lenz_check(profile=Profile.DOCS, operations=(DELETE,), pointer="{deleteWorkflow}")
+@lenz_check(DOCS, (DELETE,), pointer="{deleteWorkflow}")
 def crud_delete_removes(run: CheckRun) -> None:
     """after a delete, get, update and execute answer a 4xx with the error envelope; logs a 4xx
     too, or an empty page"""
@@ -296,7 +295,7 @@ def empty_page(reply: Reply) -> bool:
     return reply.ok and reply.data == [] and reply.field("total_data") in (0, None)
 
 
-@lenz_check(profile=Profile.DOCS, operations=(DELETE, LIST), pointer="{deleteWorkflow}")
+@lenz_check(DOCS, (DELETE, LIST), pointer="{deleteWorkflow}")
 def crud_delete_unlists(run: CheckRun) -> None:
     """a deleted workflow is no longer listed"""
     it = deleted(run)
@@ -312,7 +311,7 @@ def crud_delete_unlists(run: CheckRun) -> None:
         )
 
 
-@lenz_check(profile=Profile.STRICT, operations=(CREATE,), pointer="{createWorkflow}/responses/201")
+@lenz_check(STRICT, (CREATE,), pointer="{createWorkflow}/responses/201")
 def crud_create_201(run: CheckRun) -> None:
     """a create answers 201 Created"""
     it = created(run)
@@ -320,11 +319,7 @@ def crud_create_201(run: CheckRun) -> None:
         run.fail(CREATE, f"a create answered {it.created.status}", expected="201", reply=it.created)
 
 
-@lenz_check(
-    profile=Profile.STRICT,
-    operations=(CREATE, GET),
-    pointer=f"{INPUT}/properties/description/default",
-)
+@lenz_check(STRICT, (CREATE, GET), pointer=f"{INPUT}/properties/description/default")
 def crud_description_default(run: CheckRun) -> None:
     """a description left out of a create is answered as """ ""
     body = run.workflow_body(run.unique("no-description"))
@@ -344,7 +339,7 @@ def crud_description_default(run: CheckRun) -> None:
             return
 
 
-@lenz_check(profile=Profile.STRICT, operations=(UPDATE,), pointer="{updateWorkflow}/x-lenz-update")
+@lenz_check(STRICT, (UPDATE,), pointer="{updateWorkflow}/x-lenz-update")
 def crud_update_replaces(run: CheckRun) -> None:
     """PUT replaces the workflow: a description left out becomes """ ""
     _, data = run.create(run.unique("replace"))
@@ -366,8 +361,8 @@ def crud_update_replaces(run: CheckRun) -> None:
 
 
 @lenz_check(
-    profile=Profile.STRICT,
-    operations=(CREATE, GET),
+    STRICT,
+    (CREATE, GET),
     source=Source.INFERRED,
     reason="the docs' own create answer drops config keys; equality is the mock's convention",
     pointer="#/components/schemas/ActionNode",

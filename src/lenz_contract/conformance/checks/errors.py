@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 from ...spec import Source
 from ..client import LenzClient, Reply
-from ..context import Profile
 from .crud import empty_page, refused
-from .registry import ON_AN_ID, lenz_check
+from .registry import DOCS, ON_AN_ID, STRICT, lenz_check
 from .run import CheckRun
 
 NOT_FOUND = "#/components/responses/NotFound"
@@ -45,7 +44,7 @@ def _unknown_id_replies(run: CheckRun) -> list[Reply]:
     return run.shared("errors.unknown", build)
 
 
-@lenz_check(profile=Profile.DOCS, operations=ON_AN_ID, pointer=ERROR, needs=(), read_only=True)
+@lenz_check(DOCS, ON_AN_ID, pointer=ERROR, needs=(), read_only=True)
 def unknown_id_refused(run: CheckRun) -> None:
     """an unknown workflow id is refused with a 4xx and the error envelope (its logs may answer an
     empty page)"""
@@ -61,9 +60,7 @@ def unknown_id_refused(run: CheckRun) -> None:
         )
 
 
-@lenz_check(
-    profile=Profile.STRICT, operations=ON_AN_ID, pointer=NOT_FOUND, needs=(), read_only=True
-)
+@lenz_check(STRICT, ON_AN_ID, pointer=NOT_FOUND, needs=(), read_only=True)
 def unknown_id_404(run: CheckRun) -> None:
     """an unknown workflow id answers 404"""
     for reply in _unknown_id_replies(run):
@@ -142,12 +139,7 @@ def _bad_inputs(run: CheckRun) -> list[BadInput]:
 LIST, CREATE, UPDATE = "listWorkflows", "createWorkflow", "updateWorkflow"
 
 
-@lenz_check(
-    profile=Profile.DOCS,
-    operations=(CREATE, UPDATE),
-    pointer="{createWorkflow}/requestBody",
-    read_only=True,
-)
+@lenz_check(DOCS, (CREATE, UPDATE), pointer="{createWorkflow}/requestBody", read_only=True)
 def bad_input_refused(run: CheckRun) -> None:
     """a body the docs make wrong (not JSON, not an object, a documented field of another JSON
     type) is refused with a 4xx and the error envelope"""
@@ -161,9 +153,7 @@ def bad_input_refused(run: CheckRun) -> None:
             )
 
 
-@lenz_check(
-    profile=Profile.STRICT, operations=(LIST, CREATE, UPDATE), pointer=BAD_REQUEST, read_only=True
-)
+@lenz_check(STRICT, (LIST, CREATE, UPDATE), pointer=BAD_REQUEST, read_only=True)
 def bad_input_400(run: CheckRun) -> None:
     """bad input (a body the contract refuses, a bad page or limit) is refused with 400"""
     for case in _bad_inputs(run):
@@ -176,11 +166,7 @@ def bad_input_400(run: CheckRun) -> None:
             )
 
 
-@lenz_check(
-    profile=Profile.STRICT,
-    operations=(CREATE,),
-    pointer="#/components/schemas/CronExpression/pattern",
-)
+@lenz_check(STRICT, (CREATE,), pointer="#/components/schemas/CronExpression/pattern")
 def cron_validated(run: CheckRun) -> None:
     """an invalid cron (not six fields, seconds first) is refused with 400"""
     for cron in ("0 7 * * *", "every day at seven", "0 0 25 * * *"):
@@ -198,8 +184,8 @@ def cron_validated(run: CheckRun) -> None:
 
 
 @lenz_check(
-    profile=Profile.STRICT,
-    operations=("getWorkflow", "listWorkflowLogs"),
+    STRICT,
+    ("getWorkflow", "listWorkflowLogs"),
     source=Source.INFERRED,
     reason="docs/contract-decisions.md: the mock answers 405 with Allow (RFC 9110); a "
     "deployment may answer 404, or offer more methods",

@@ -19,9 +19,8 @@ from typing import Any
 
 from ...spec import Source
 from ..client import Reply
-from ..context import Profile
 from .crud import instant
-from .registry import JSON_CONTENT, lenz_check
+from .registry import DOCS, EXECUTES, JSON_CONTENT, STRICT, lenz_check
 from .run import CheckRun, as_json, items_of
 
 EXECUTE, LOGS = "executeWorkflow", "listWorkflowLogs"
@@ -135,9 +134,7 @@ def _require_started(run: CheckRun, it: Executed) -> dict[str, Any]:
 # -- docs --------------------------------------------------------------------------------------
 
 
-@lenz_check(
-    profile=Profile.DOCS, operations=(EXECUTE,), pointer=EXECUTION, needs=("write", "execute")
-)
+@lenz_check(DOCS, (EXECUTE,), pointer=EXECUTION, needs=EXECUTES)
 def execution_completes(run: CheckRun) -> None:
     """a manual run finishes: execute answers it finished, or the logs show it finished (polled for
     --execution-timeout seconds)"""
@@ -169,12 +166,7 @@ def execution_completes(run: CheckRun) -> None:
     )
 
 
-@lenz_check(
-    profile=Profile.DOCS,
-    operations=(EXECUTE,),
-    pointer=f"{EXECUTION}/properties/node_results",
-    needs=("write", "execute"),
-)
+@lenz_check(DOCS, (EXECUTE,), pointer=f"{EXECUTION}/properties/node_results", needs=EXECUTES)
 def execution_node_order(run: CheckRun) -> None:
     """node_results of a finished run follow the workflow's nodes, in pipeline order"""
     it = executed(run)
@@ -193,12 +185,7 @@ def execution_node_order(run: CheckRun) -> None:
         )
 
 
-@lenz_check(
-    profile=Profile.DOCS,
-    operations=(LOGS,),
-    pointer="{listWorkflowLogs}",
-    needs=("write", "execute"),
-)
+@lenz_check(DOCS, (LOGS,), pointer="{listWorkflowLogs}", needs=EXECUTES)
 def execution_in_logs(run: CheckRun) -> None:
     """a manual run appears in its workflow's logs, for that workflow"""
     it = executed(run)
@@ -222,12 +209,7 @@ def execution_in_logs(run: CheckRun) -> None:
         )
 
 
-@lenz_check(
-    profile=Profile.DOCS,
-    operations=(EXECUTE,),
-    pointer=f"{EXECUTION}/properties/triggered_by",
-    needs=("write", "execute"),
-)
+@lenz_check(DOCS, (EXECUTE,), pointer=f"{EXECUTION}/properties/triggered_by", needs=EXECUTES)
 def execution_manual_trigger(run: CheckRun) -> None:
     """a manual run is reported as manual and by its caller: trigger_type `manual`, triggered_by a
     user, never `scheduler`"""
@@ -251,12 +233,7 @@ def execution_manual_trigger(run: CheckRun) -> None:
             return
 
 
-@lenz_check(
-    profile=Profile.DOCS,
-    operations=(LOGS,),
-    pointer="#/components/schemas/Pagination",
-    needs=("write", "execute"),
-)
+@lenz_check(DOCS, (LOGS,), pointer="#/components/schemas/Pagination", needs=EXECUTES)
 def logs_pagination(run: CheckRun) -> None:
     """the logs page through a workflow's runs: total_data counts them, total_page is
     ceil(total_data / limit), current_page echoes the page, each run on one page"""
@@ -311,12 +288,7 @@ def logs_pagination(run: CheckRun) -> None:
         )
 
 
-@lenz_check(
-    profile=Profile.DOCS,
-    operations=(LOGS,),
-    pointer="{listWorkflowLogs}",
-    needs=("write", "execute"),
-)
+@lenz_check(DOCS, (LOGS,), pointer="{listWorkflowLogs}", needs=EXECUTES)
 def logs_belong_to_workflow(run: CheckRun) -> None:
     """the logs of a workflow list its own runs only"""
     runs = logged_runs(run)
@@ -366,12 +338,7 @@ def _run_id(run: CheckRun, reply: Reply) -> str:
 # -- strict --------------------------------------------------------------------------------------
 
 
-@lenz_check(
-    profile=Profile.STRICT,
-    operations=(EXECUTE,),
-    pointer="{executeWorkflow}/x-lenz-execute",
-    needs=("write", "execute"),
-)
+@lenz_check(STRICT, (EXECUTE,), pointer="{executeWorkflow}/x-lenz-execute", needs=EXECUTES)
 def execution_finished(run: CheckRun) -> None:
     """execute answers when the run has finished (finished_at set, status not running)"""
     it = executed(run)
@@ -387,12 +354,12 @@ def execution_finished(run: CheckRun) -> None:
 
 
 @lenz_check(
-    profile=Profile.STRICT,
-    operations=(EXECUTE,),
+    STRICT,
+    (EXECUTE,),
     source=Source.INFERRED,
     reason="docs/contract-decisions.md: a manual run does not depend on the schedule; the mock "
     "executes inactive workflows (a deployment may refuse)",
-    needs=("write", "execute"),
+    needs=EXECUTES,
 )
 def execution_inactive_allowed(run: CheckRun) -> None:
     """an inactive workflow can be executed manually"""
@@ -407,12 +374,7 @@ def execution_inactive_allowed(run: CheckRun) -> None:
         )
 
 
-@lenz_check(
-    profile=Profile.STRICT,
-    operations=(LOGS,),
-    pointer=f"{LOGS_MEDIA}/x-lenz-order",
-    needs=("write", "execute"),
-)
+@lenz_check(STRICT, (LOGS,), pointer=f"{LOGS_MEDIA}/x-lenz-order", needs=EXECUTES)
 def execution_logs_newest_first(run: CheckRun) -> None:
     """logs list the newest execution first"""
     runs = logged_runs(run)

@@ -11,9 +11,8 @@ import math
 from dataclasses import dataclass
 
 from ..client import Reply
-from ..context import Profile
 from .crud import instant
-from .registry import JSON_CONTENT, lenz_check
+from .registry import DOCS, JSON_CONTENT, STRICT, lenz_check
 from .run import CheckRun, as_json, ids_of, items_of
 
 LIST = "listWorkflows"
@@ -71,12 +70,7 @@ def _walk(run: CheckRun, search: str | None, limit: int, total: int) -> tuple[Re
     return (first, *rest)
 
 
-@lenz_check(
-    profile=Profile.DOCS,
-    operations=(LIST,),
-    pointer=f"{PAGINATION}/properties/total_page",
-    read_only=True,
-)
+@lenz_check(DOCS, (LIST,), pointer=f"{PAGINATION}/properties/total_page", read_only=True)
 def pagination_total_page(run: CheckRun) -> None:
     """total_page is ceil(total_data / limit) (with no data: 0, or 1 in the docs profile)"""
     replies = list(page_set(run).pages)
@@ -101,8 +95,8 @@ def pagination_total_page(run: CheckRun) -> None:
 
 
 @lenz_check(
-    profile=Profile.STRICT,
-    operations=(LIST,),
+    STRICT,
+    (LIST,),
     pointer=f"{PAGINATION}/properties/total_page/x-lenz-empty-total-page",
     read_only=True,
 )
@@ -119,9 +113,7 @@ def pagination_empty_total_page(run: CheckRun) -> None:
         )
 
 
-@lenz_check(
-    profile=Profile.DOCS, operations=(LIST,), pointer="#/components/parameters/page", read_only=True
-)
+@lenz_check(DOCS, (LIST,), pointer="#/components/parameters/page", read_only=True)
 def pagination_walk(run: CheckRun) -> None:
     """walking every page yields each item once, total_data items in all"""
     pages = page_set(run)
@@ -159,12 +151,7 @@ def pagination_walk(run: CheckRun) -> None:
         )
 
 
-@lenz_check(
-    profile=Profile.DOCS,
-    operations=(LIST,),
-    pointer="#/components/parameters/limit",
-    read_only=True,
-)
+@lenz_check(DOCS, (LIST,), pointer="#/components/parameters/limit", read_only=True)
 def pagination_limit(run: CheckRun) -> None:
     """a page holds at most `limit` items, and every page but the last exactly `limit`"""
     pages = page_set(run)
@@ -185,12 +172,7 @@ def pagination_limit(run: CheckRun) -> None:
             return
 
 
-@lenz_check(
-    profile=Profile.DOCS,
-    operations=(LIST,),
-    pointer=f"{PAGINATION}/properties/current_page",
-    read_only=True,
-)
+@lenz_check(DOCS, (LIST,), pointer=f"{PAGINATION}/properties/current_page", read_only=True)
 def pagination_current_page(run: CheckRun) -> None:
     """current_page echoes the page asked for"""
     pages = page_set(run)
@@ -210,10 +192,7 @@ def pagination_current_page(run: CheckRun) -> None:
 
 
 @lenz_check(
-    profile=Profile.STRICT,
-    operations=(LIST,),
-    pointer="#/components/parameters/limit/x-lenz-limit-cap",
-    read_only=True,
+    STRICT, (LIST,), pointer="#/components/parameters/limit/x-lenz-limit-cap", read_only=True
 )
 def pagination_limit_cap(run: CheckRun) -> None:
     """limit is capped at the contract's cap, and the answer's limit says so"""
@@ -232,9 +211,7 @@ def pagination_limit_cap(run: CheckRun) -> None:
         )
 
 
-@lenz_check(
-    profile=Profile.STRICT, operations=(LIST,), pointer=f"{LIST_MEDIA}/x-lenz-order", read_only=True
-)
+@lenz_check(STRICT, (LIST,), pointer=f"{LIST_MEDIA}/x-lenz-order", read_only=True)
 def pagination_order(run: CheckRun) -> None:
     """the list is ordered by created_at, then id, ascending"""
     pages = page_set(run)

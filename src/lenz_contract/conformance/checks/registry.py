@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from .run import CheckRun
 
 INFRASTRUCTURE = frozenset({"registry", "run"})
+DOCS, STRICT = Profile.DOCS, Profile.STRICT
+EXECUTES = ("write", "execute")  # what a check that runs workflows needs
 ALL = ("*",)  # every operation of the spec
 ON_AN_ID = ("{id}",)  # every operation whose path takes the workflow id
 JSON_CONTENT = "content/application~1json"  # a response's JSON body, inside a pointer
@@ -149,9 +151,9 @@ def rule_of(func: Callable[..., Any]) -> str:
 
 
 def lenz_check(
-    *,
     profile: Profile,
     operations: tuple[str, ...],
+    *,
     pointer: str | None = None,
     source: Source | None = None,
     reason: str | None = None,
@@ -164,9 +166,9 @@ def lenz_check(
 
 
 def exchange_check(
-    *,
     profile: Profile,
     phases: tuple[str, ...],
+    *,
     pointer: str | None = None,
     source: Source | None = None,
     reason: str | None = None,

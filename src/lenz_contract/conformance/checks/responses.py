@@ -13,13 +13,20 @@ from __future__ import annotations
 from typing import Any
 
 from ...spec import Operation, Source, Spec, View
-from ..context import Profile
 from ..results import Exchange
-from .registry import exchange_check
+from .registry import DOCS, STRICT, exchange_check
 from .run import as_json
 
 SEMANTIC = ("semantic",)
 TOKEN_REFUSALS = (400, 401, 403)
+STRICT_SCHEMA_REASON = (
+    "x-lenz-strict: the docs show one value of each and UTC timestamps; the strict profile "
+    "admits the listed values and Z only"
+)
+MESSAGE_REASON = (
+    "x-lenz-message: the docs show these texts in their examples; that they never vary is the "
+    "strict profile's reading"
+)
 EVERY_PHASE = ("semantic", "generation")
 
 
@@ -29,9 +36,7 @@ def misfit(view: Spec, pointer: str, body: Any, headline: str) -> str | None:
     return f"{headline}: " + "; ".join(str(e) for e in errors[:3]) if errors else None
 
 
-@exchange_check(
-    profile=Profile.DOCS, phases=SEMANTIC, pointer="#/components/schemas/SuccessEnvelope"
-)
+@exchange_check(DOCS, SEMANTIC, pointer="#/components/schemas/SuccessEnvelope")
 def response_conforms(spec: Spec, op: Operation, exchange: Exchange) -> str | None:
     """an answer has a status the profile allows (never 5xx), is JSON where a body is documented,
     and fits its schema"""
@@ -54,13 +59,7 @@ def response_conforms(spec: Spec, op: Operation, exchange: Exchange) -> str | No
     return misfit(spec, found.schema_pointer, body, "the body does not fit the schema")
 
 
-@exchange_check(
-    profile=Profile.STRICT,
-    phases=EVERY_PHASE,
-    source=Source.INFERRED,
-    reason="x-lenz-strict: the docs show one value of each and UTC timestamps; the strict profile "
-    "admits the listed values and Z only",
-)
+@exchange_check(STRICT, EVERY_PHASE, source=Source.INFERRED, reason=STRICT_SCHEMA_REASON)
 def response_strict_schema(spec: Spec, op: Operation, exchange: Exchange) -> str | None:
     """answers keep the strict schema: the listed execution and node statuses and trigger types,
     UTC timestamps with Z"""
@@ -75,13 +74,7 @@ def response_strict_schema(spec: Spec, op: Operation, exchange: Exchange) -> str
     )
 
 
-@exchange_check(
-    profile=Profile.STRICT,
-    phases=EVERY_PHASE,
-    source=Source.INFERRED,
-    reason="x-lenz-message: the docs show these texts in their examples; that they never vary "
-    "is the strict profile's reading",
-)
+@exchange_check(STRICT, EVERY_PHASE, source=Source.INFERRED, reason=MESSAGE_REASON)
 def response_message(spec: Spec, op: Operation, exchange: Exchange) -> str | None:
     """a success answer carries the message the docs show for its operation"""
     status = exchange.status or 0

@@ -10,8 +10,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-from ..context import Profile
-from .registry import lenz_check
+from .registry import DOCS, lenz_check
 from .run import CheckRun, as_json, ids_of
 
 LIST = "listWorkflows"
@@ -60,14 +59,14 @@ def _expect_found(run: CheckRun, it: Subject, term: str, how: str) -> None:
         )
 
 
-@lenz_check(profile=Profile.DOCS, operations=(LIST,), pointer=SEARCH, read_only=True)
+@lenz_check(DOCS, (LIST,), pointer=SEARCH, read_only=True)
 def search_partial(run: CheckRun) -> None:
     """search matches part of a name (a fragment finds the workflow)"""
     it = subject(run)
     _expect_found(run, it, it.fragment, "a fragment of its name")
 
 
-@lenz_check(profile=Profile.DOCS, operations=(LIST,), pointer=SEARCH, read_only=True)
+@lenz_check(DOCS, (LIST,), pointer=SEARCH, read_only=True)
 def search_case_insensitive(run: CheckRun) -> None:
     """search ignores case (lower- and upper-case fragments find a mixed-case name)"""
     it = subject(run)
@@ -75,7 +74,7 @@ def search_case_insensitive(run: CheckRun) -> None:
     _expect_found(run, it, it.fragment.upper(), "the fragment in upper case")
 
 
-@lenz_check(profile=Profile.DOCS, operations=(LIST,), pointer=SEARCH, read_only=True)
+@lenz_check(DOCS, (LIST,), pointer=SEARCH, read_only=True)
 def search_excludes(run: CheckRun) -> None:
     """a search term the name does not contain does not find it"""
     it = subject(run)

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..results import Failure, Outcome, RunResult, Status
-from .markdown import check_rows, operation_rows
+from .tables import check_table, operation_table
 from .text import leftovers_line, summary_line
 
 
@@ -104,32 +104,18 @@ class ConsoleReporter:
 
 def print_summary(console: Console, result: RunResult, *, details: bool = True) -> None:
     """Tables per operation and per check, each failure with its curl, the final lines."""
-    ops = Table(title="Operations", show_lines=False)
-    for column in ("operation", "passed", "failed", "skipped", "errors"):
-        ops.add_column(column)
-    for operation, counts in operation_rows(result):
-        ops.add_row(
-            operation,
-            str(counts[Status.PASSED]),
-            Text(str(counts[Status.FAILED]), style="red" if counts[Status.FAILED] else ""),
-            str(counts[Status.SKIPPED]),
-            str(counts[Status.ERROR]),
-        )
-    checks = Table(title="Checks")
-    for column in ("check", "profile", "rests on", "passed", "failed", "skipped", "errors"):
-        checks.add_column(column)
-    for name, sample, counts in check_rows(result):
-        checks.add_row(
-            name,
-            sample.rule.profile,
-            sample.rule.source.value,
-            str(counts[Status.PASSED]),
-            Text(str(counts[Status.FAILED]), style="red" if counts[Status.FAILED] else ""),
-            str(counts[Status.SKIPPED]),
-            str(counts[Status.ERROR]),
-        )
-    console.print(ops)
-    console.print(checks)
+    for table in (operation_table(result), check_table(result)):
+        shown = [i for i, c in enumerate(table.columns) if c not in table.wide]
+        grid = Table(title=table.title)
+        for i in shown:
+            grid.add_column(table.columns[i])
+        failed = table.columns.index("failed")
+        for row in table.rows:
+            cells = [
+                Text(row[i], style="red" if i == failed and row[i] != "0" else "") for i in shown
+            ]
+            grid.add_row(*cells)
+        console.print(grid)
     if details:
         for number, failure in enumerate(result.failures, start=1):
             rule = failure.rule

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from ..results import Failure, RunResult, Status
-from .markdown import check_rows, operation_rows
+from ..results import Failure, RunResult
+from .tables import check_table, facts, operation_table
 from .text import leftovers_line, summary_line, verdict
 
 STYLE = """
@@ -19,44 +19,26 @@ pre{background:#f6f6f6;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-b
 
 def render_html(result: RunResult) -> str:
     state = "ok" if result.ok else "failed"
+    title = escape(verdict(result))
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>Lenz conformance: {escape(verdict(result))}</title><style>{STYLE}</style></head><body>",
-        f"<h1>Lenz conformance: <span class='{state}'>{escape(verdict(result))}</span></h1>",
+        f"<title>Lenz conformance: {title}</title><style>{STYLE}</style></head><body>",
+        f"<h1>Lenz conformance: <span class='{state}'>{title}</span></h1>",
         "<ul>",
-        f"<li>target: <code>{escape(result.target)}</code></li>",
-        f"<li>profile: <b>{escape(result.profile)}</b></li>",
-        f"<li>run id <code>{escape(result.run_id)}</code>, seed <code>{result.seed}</code></li>",
-        f"<li>{result.requests} requests in {result.duration:.1f}s</li>",
-        f"<li>replay: <code>{escape(result.replay)}</code></li>",
-        *(f"<li>{escape(line)}</li>" for line in result.coverage()),
-        *(f"<li class='failed'>SAFETY: {escape(line)}</li>" for line in result.safety),
-        *(
-            [f"<li class='failed'>the target stopped answering: {escape(result.target_lost)}</li>"]
-            if result.target_lost
-            else []
-        ),
-        f"</ul><p><b>{escape(summary_line(result))}</b></p><h2>Operations</h2><table><tr><th>operation</th><th>passed</th><th>failed</th>"
-        "<th>skipped</th><th>errors</th></tr>",
     ]
-    for operation, counts in operation_rows(result):
-        parts.append(
-            f"<tr><td>{escape(operation)}</td><td>{counts[Status.PASSED]}</td>"
-            f"<td>{counts[Status.FAILED]}</td><td>{counts[Status.SKIPPED]}</td><td>{counts[Status.ERROR]}</td></tr>"
-        )
-    parts.append(
-        "</table><h2>Checks</h2><table><tr><th>check</th><th>profile</th><th>rests on</th>"
-        "<th>rule</th><th>passed</th><th>failed</th><th>skipped</th><th>errors</th></tr>"
-    )
-    for name, sample, counts in check_rows(result):
-        rule = sample.rule
-        parts.append(
-            f"<tr><td>{escape(name)}</td><td>{escape(rule.profile)}</td><td>{escape(rule.source.value)}</td>"
-            f"<td>{escape(rule.text)}</td><td>{counts[Status.PASSED]}</td><td>{counts[Status.FAILED]}</td>"
-            f"<td>{counts[Status.SKIPPED]}</td><td>{counts[Status.ERROR]}</td></tr>"
-        )
+    for label, text in facts(result):
+        strong = " class='failed'" if label in ("SAFETY", "the target stopped answering") else ""
+        shown = f"{escape(label)}: " if label else ""
+        parts.append(f"<li{strong}>{shown}{escape(text)}</li>")
+    parts.append(f"</ul><p><b>{escape(summary_line(result))}</b></p>")
+    for table in (operation_table(result), check_table(result)):
+        parts.append(f"<h2>{table.title}</h2><table><tr>")
+        parts.append("".join(f"<th>{escape(c)}</th>" for c in table.columns) + "</tr>")
+        for row in table.rows:
+            parts.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>")
+        parts.append("</table>")
     failures = result.failures
-    parts.append(f"</table><h2>Failures ({len(failures)})</h2>")
+    parts.append(f"<h2>Failures ({len(failures)})</h2>")
     for number, failure in enumerate(failures, start=1):
         parts.append(_failure(result, number, failure))
     if result.errors:

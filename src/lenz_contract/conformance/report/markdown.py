@@ -3,9 +3,8 @@ with its rule, expected and actual answer, a `curl` reproduction and the seed to
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from ..results import Failure, Outcome, RunResult, Status
+from ..results import Failure, RunResult
+from .tables import check_table, facts, operation_table
 from .text import leftovers_line, summary_line, verdict
 
 
@@ -20,74 +19,20 @@ def _fence(text: str) -> str:
     return fence
 
 
-def operation_rows(result: RunResult) -> list[tuple[str, dict[Status, int]]]:
-    table: dict[str, dict[Status, int]] = defaultdict(lambda: dict.fromkeys(Status, 0))
-    for outcome in result.outcomes.values():
-        table[outcome.operation][outcome.status] += 1
-    return sorted(table.items())
-
-
-def check_rows(result: RunResult) -> list[tuple[str, Outcome, dict[Status, int]]]:
-    table: dict[str, dict[Status, int]] = defaultdict(lambda: dict.fromkeys(Status, 0))
-    sample: dict[str, Outcome] = {}
-    for outcome in result.outcomes.values():
-        table[outcome.check][outcome.status] += 1
-        sample.setdefault(outcome.check, outcome)
-    return [(name, sample[name], table[name]) for name in sorted(table)]
-
-
 def render_markdown(result: RunResult) -> str:
-    out = [
-        f"# Lenz conformance: {verdict(result)}",
-        "",
-        f"- target: `{result.target}`",
-        f"- profile: **{result.profile}**",
-        f"- run id: `{result.run_id}`, seed: `{result.seed}`",
-        f"- {result.requests} requests in {result.duration:.1f}s "
-        + ", ".join(f"{k} {v}" for k, v in sorted(result.requests_by_phase.items())),
-        f"- execution checks: {'on' if result.execute_allowed else 'off'}"
-        + (" (the target is the mock)" if result.is_mock else ""),
-        f"- replay: `{result.replay}`",
-        f"- guard: {result.guard_rewrites} writes sent to an absent id (not this run's), "
-        f"{result.guard_refusals} refused, {result.rate_limit_waits} waits on 429, "
-        f"{result.token_refreshes} token renewals",
-        *(f"- note: {_cell(note)}" for note in result.notes),
-        *(f"- {line}" for line in result.coverage()),
-        *(f"- **SAFETY**: {line}" for line in result.safety),
-        *(
-            [f"- **the target stopped answering**: {result.target_lost}"]
-            if result.target_lost
-            else []
-        ),
-        "",
-        f"**{summary_line(result)}**",
-        "",
-        "## Operations",
-        "",
-        "| operation | passed | failed | skipped | errors |",
-        "|---|---|---|---|---|",
-    ]
-    for operation, counts in operation_rows(result):
-        out.append(
-            f"| {operation} | {counts[Status.PASSED]} | {counts[Status.FAILED]} "
-            f"| {counts[Status.SKIPPED]} | {counts[Status.ERROR]} |"
-        )
-    out += [
-        "",
-        "## Checks",
-        "",
-        "| check | profile | rests on | rule | passed | failed | skipped | errors |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, sample, counts in check_rows(result):
-        rule = sample.rule
-        out.append(
-            f"| {name} | {rule.profile} | {rule.source.value} | {_cell(rule.text)} "
-            f"| {counts[Status.PASSED]} | {counts[Status.FAILED]} | {counts[Status.SKIPPED]} "
-            f"| {counts[Status.ERROR]} |"
-        )
+    out = [f"# Lenz conformance: {verdict(result)}", ""]
+    for label, text in facts(result):
+        strong = label in ("SAFETY", "the target stopped answering")
+        shown = f"**{label}**" if strong else label
+        out.append(f"- {shown}: {_cell(text)}" if label else f"- {_cell(text)}")
+    out += ["", f"**{summary_line(result)}**", ""]
+    for table in (operation_table(result), check_table(result)):
+        out += [f"## {table.title}", "", "| " + " | ".join(table.columns) + " |"]
+        out.append("|" + "---|" * len(table.columns))
+        out += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in table.rows]
+        out.append("")
     failures = result.failures
-    out += ["", f"## Failures ({len(failures)})", ""]
+    out += [f"## Failures ({len(failures)})", ""]
     for number, failure in enumerate(failures, start=1):
         out += _failure(result, number, failure)
     if result.errors:
