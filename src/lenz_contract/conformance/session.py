@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ..wire import MOCK_HEADER
 from .asgi import InProcessTransport
 from .client import NO_TOKEN, LenzClient, TransportProblem, build_http
 from .context import RunContext
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from .checks import CheckRun
 
 T = TypeVar("T")
-MOCK_HEADER = "x-lenz-mock"
 SWEEP_PAGES = 50
 
 

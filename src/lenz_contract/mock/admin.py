@@ -19,8 +19,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..spec import FieldError, jsontext
 from ..spec.requests import parse_json_body
 from ..spec.timestamps import format_utc, parse_rfc3339
+from ..wire import BodyTooLarge, ClientGone, read_body
 from .config import MAX_IMPORT_BYTES, is_ip_address, is_loopback
-from .dispatcher import BodyTooLarge, dump_json, read_body, send_json
+from .dispatcher import dump_json, send_json
 from .errors import error_body, one_error
 from .faults import Failure
 from .schedule import RunReport
@@ -78,6 +79,8 @@ async def _json_body(request: Request, limit: int = 1024 * 1024) -> tuple[Any, J
         raw = await read_body(request.receive, limit)
     except BodyTooLarge:
         return None, JSONAnswer(one_error("body", f"is larger than {limit} bytes"), 413)
+    except ClientGone:  # never act on half a body
+        return None, bad_request([FieldError("body", "the client left before sending it whole")])
     if not raw.strip():
         return None, None
     value, error = parse_json_body(raw)

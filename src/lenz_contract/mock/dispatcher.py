@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .. import wire
 from ..spec import FieldError, SchemaValidator, jsontext
 from ..spec.requests import BAD_REQUEST, RequestVerdict, read_query
+from ..wire import BodyTooLarge, ClientGone, read_body
 from .auth import bearer_user
 from .errors import UNAUTHORIZED_REASON, error_body, one_error
 from .handlers import HANDLERS, Call
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 JSON_HEADER = (b"content-type", b"application/json")
-MOCK_HEADER = (b"x-lenz-mock", b"lenz-contract")
+MOCK_HEADER = (wire.MOCK_HEADER.encode(), wire.MOCK_HEADER_VALUE.encode())
 """Says "this is the mock" on every API answer: the conformance suite then runs its execution
 checks without `--allow-execute` (executing on a mock harms no one)."""
 SERVER_ERROR = 500
@@ -53,31 +55,6 @@ async def send_json(
         raw += headers
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": payload})
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-async def read_body(receive: Receive, limit: int) -> bytes:
-    """The whole body, refusing it as soon as it passes `limit` bytes (streamed, not buffered)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b""
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-class SelfCheckError(AssertionError):
-    """The mock was about to answer something the spec does not allow (a bug in the mock)."""
 
 
 class ApiDispatcher:
@@ -125,6 +102,8 @@ class ApiDispatcher:
         op_id = plan.operation.operation_id
         try:
             status, body, extra, errors, checked = await self._serve(scope, receive, plan, params)
+        except ClientGone:
+            return  # nobody is left to answer
         except Exception as exc:  # a bug: answer it loudly, never crash the connection
             logger.exception("the mock failed on %s %s", scope["method"], scope["path"])
             state.note_failure(f"{op_id}: {type(exc).__name__}: {exc}")

@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from ..wire import BodyTooLarge, ClientGone, read_body
 from .checks import ResponseCheck, Route
 from .exchange import Exchange
 from .monitor import Monitor
@@ -106,38 +107,6 @@ async def send_json(send: Send, status: int, body: bytes, kind: bytes = b"1") ->
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class ClientGone(Exception):
-    pass
-
-
-async def read_body(receive: Receive, limit: int) -> bytes:
-    message = await receive()
-    if message["type"] == "http.disconnect":
-        raise ClientGone
-    body: bytes = message.get("body", b"")
-    if not message.get("more_body", False):
-        if len(body) > limit:
-            raise BodyTooLarge
-        return body
-    chunks = [body]
-    size = len(body)
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 class Forwarder:

@@ -24,7 +24,8 @@ def render_markdown(result: RunResult) -> str:
     for label, text in facts(result):
         strong = label in ("SAFETY", "the target stopped answering")
         shown = f"**{label}**" if strong else label
-        out.append(f"- {shown}: {_cell(text)}" if label else f"- {_cell(text)}")
+        value = f"`{text}`" if label in ("target", "replay") else _cell(text)
+        out.append(f"- {shown}: {value}" if label else f"- {value}")
     out += ["", f"**{summary_line(result)}**", ""]
     for table in (operation_table(result), check_table(result)):
         out += [f"## {table.title}", "", "| " + " | ".join(table.columns) + " |"]
