@@ -2,16 +2,14 @@
 
 openapi-typescript generates the types, `tsc --strict` compiles the journey against them, and
 node runs it with openapi-fetch against a mock served by uvicorn: if the generated types do not
-fit the code, or the mock's answers do not fit the journey's expectations, the test fails.
-Runs wherever Node.js and npm are installed (CI machines have them).
+fit the code, or the mock's answers do not fit the journey's expectations, the test fails. A
+config typo (`typos/`) must not compile. Runs wherever Node.js and npm are installed (CI
+machines have them); the other generators are `test_generated_clients.py`'s.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,31 +18,39 @@ from lenz_contract.mock import create_app
 from lenz_contract.spec import SHIPPED_SPEC_PATH
 
 from ..support.live import serve
+from .node_tools import (
+    NODE,
+    TYPO_PROGRAMS,
+    assert_compiled,
+    assert_typo_refused,
+    fresh,
+    needs_node,
+    node_bin,
+    npm_ci,
+    run,
+    tsc,
+)
 
 HERE = Path(__file__).resolve().parent.parent / "typescript"
-NODE = shutil.which("node")
-NPM = shutil.which("npm")
 
-pytestmark = pytest.mark.skipif(not (NODE and NPM), reason="Node.js and npm are not installed")
-
-
-def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        args, cwd=HERE, capture_output=True, text=True, timeout=300, env={**os.environ, **env}
-    )
-    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done
+pytestmark = needs_node
 
 
 @pytest.fixture(scope="module")
 def compiled_journey() -> Path:
-    assert NODE and NPM
-    if not (HERE / "node_modules" / "openapi-fetch").is_dir():
-        _run([NPM, "ci", "--no-audit", "--no-fund", "--loglevel=error"])
+    npm_ci(HERE)
     (HERE / "generated").mkdir(exist_ok=True)
-    cli = HERE / "node_modules" / "openapi-typescript" / "bin" / "cli.js"
-    _run([NODE, str(cli), str(SHIPPED_SPEC_PATH), "-o", "generated/lenz.d.ts"])
-    _run([NODE, str(HERE / "node_modules" / "typescript" / "bin" / "tsc"), "-p", "tsconfig.json"])
+    run(
+        [
+            *node_bin(HERE, "openapi-typescript"),
+            str(SHIPPED_SPEC_PATH),
+            "-o",
+            "generated/lenz.d.ts",
+        ],
+        HERE,
+    )
+    fresh(HERE / "build")
+    tsc(HERE, "-p", "tsconfig.json")
     return HERE / "build" / "journey.js"
 
 
@@ -56,10 +62,29 @@ def test_generated_types_are_usable(compiled_journey: Path) -> None:
     assert compiled_journey.is_file()
 
 
+def test_node_configs_are_typed_by_node_type(compiled_journey: Path) -> None:
+    types = (HERE / "generated" / "lenz.d.ts").read_text()
+    schema = 'components["schemas"]'
+    union = f'{schema}["EventHistoryExportNodeInput"] | {schema}["TelegramSendAttachmentNodeInput"]'
+    assert f"}} & ({union});" in types
+    assert f'config: {schema}["EventHistoryExportConfig"];' in types
+
+
 def test_typed_client_runs_the_frontend_journey_against_the_mock(compiled_journey: Path) -> None:
     assert NODE
     with serve(create_app(self_check=True)) as base_url:
-        done = _run(
-            [NODE, str(compiled_journey)], LENZ_BASE_URL=base_url, LENZ_TOKEN="lenz-mock-token"
+        done = run(
+            [NODE, str(compiled_journey)],
+            HERE,
+            env={"LENZ_BASE_URL": base_url, "LENZ_TOKEN": "lenz-mock-token"},
         )
     assert "journey ok:" in done.stdout
+
+
+def test_the_typo_programs_compile_without_their_typos(compiled_journey: Path) -> None:
+    assert_compiled(HERE)
+
+
+@pytest.mark.parametrize("program", sorted(TYPO_PROGRAMS))
+def test_a_config_typo_does_not_compile(compiled_journey: Path, program: str) -> None:
+    assert_typo_refused(HERE, program)

@@ -353,7 +353,7 @@ async def test_prefer_code_answers_the_documented_example(client: httpx.AsyncCli
     response = await client.get("/api/workflows/anything", headers={**AUTH, "Prefer": "code=200"})
     assert response.status_code == 200
     assert response.json() == load_fixture("docs/getWorkflow.response.json")
-    error = await client.get("/api/workflows", headers={**AUTH, "Prefer": "code=404"})
+    error = await client.get("/api/workflows/x", headers={**AUTH, "Prefer": "code=404"})
     assert error.status_code == 404 and error.json() == {"ok": False, "message": "invalid request"}
     created = await client.post("/api/workflows", headers={**AUTH, "Prefer": "code=200"})
     assert created.status_code == 200

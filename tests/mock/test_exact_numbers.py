@@ -90,6 +90,10 @@ async def test_get_list_runs_and_export_keep_every_number(
     each_store_client: httpx.AsyncClient,
 ) -> None:
     c = each_store_client
+    refused = await c.post("/api/workflows", content=body_with(NUMBERS), headers=JSON_AUTH)
+    assert refused.status_code == 400  # a node type the contract does not list
+    assert [e["path"] for e in refused.json()["errors"]] == ["body.nodes[2].type"]
+
     await imported(c, state_with(NUMBERS))
     got = await c.get(f"/api/workflows/{WID}", headers=AUTH)
     assert got.status_code == 200, got.text

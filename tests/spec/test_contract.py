@@ -107,7 +107,9 @@ def test_errors_use_the_error_envelope(spec: Spec, operation_id: str) -> None:
             assert not spec.validator(response.schema_pointer).is_valid(
                 {"ok": True, "message": "x"}
             )
-    assert "401" in op.responses and "4XX" in op.responses
+    # Explicit statuses only (no `4XX` range: orval 7 cannot compile one); the docs view adds it.
+    assert "401" in op.responses and not [s for s in op.responses if not s.isdigit()]
+    assert "4XX" in spec.as_view(View.DOCS).operation(operation_id).responses
 
 
 @pytest.mark.parametrize("operation_id", sorted(DOCUMENTED_OPERATIONS))

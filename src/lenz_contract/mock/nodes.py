@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ..spec import Spec
+from ..spec.document import deref
+from ..spec.schemas import discriminated_union
 
 
 class NodeError(Exception):
@@ -152,14 +154,19 @@ def simulator_for(node_type: str) -> NodeSimulator:
 
 
 def config_schema_pointers(spec: Spec) -> dict[str, str]:
-    """`{node type: config schema pointer}` as the spec's `ActionNodeInput` `if`/`then`s say."""
+    """`{node type: config schema pointer}` as the branches of the spec's `ActionNodeInput`
+    union say (each branch, named by its `type`, gives its `config` a `$ref`)."""
     node_input = spec.schema_at("#/components/schemas/ActionNodeInput")
     found: dict[str, str] = {}
-    for branch in node_input.get("allOf", []):
-        node_type = branch.get("if", {}).get("properties", {}).get("type", {}).get("const")
-        config = branch.get("then", {}).get("properties", {}).get("config", {})
-        if isinstance(node_type, str) and isinstance(config.get("$ref"), str):
-            found[node_type] = config["$ref"]
+    for keyword in ("oneOf", "anyOf"):
+        union = discriminated_union(spec.document, node_input, keyword)
+        if union is None:
+            continue
+        for node_type, index in union.branches.items():
+            branch = deref(spec.document, node_input[keyword][index])
+            config = (branch.get("properties") or {}).get("config") or {}
+            if isinstance(config.get("$ref"), str):
+                found.setdefault(node_type, config["$ref"])
     return found
 
 

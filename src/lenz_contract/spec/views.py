@@ -65,6 +65,34 @@ def _apply_strict(node: Any) -> None:
 # -- the docs view -----------------------------------------------------------------------------
 
 
+def closed_unions_keep_their_types(document: dict[str, Any]) -> None:
+    """A union the contract closes (its `oneOf`/`anyOf` named in `x-lenz-inferred`: the node and
+    trigger types) goes with `drop_inferred_keys`; what every branch says of a field's JSON type
+    stays. A field the schema leaves untyped next to the union (a node's `config`: typed there,
+    generators would let config typos compile) takes the JSON types its branches give it, so
+    the docs view admits any node type with an object `config`, and refuses `config: 5`."""
+    for schema in list(_all_schemas(document)):
+        inferred = schema.get(INFERRED_KEYS)
+        properties = schema.get("properties")
+        if not isinstance(inferred, dict) or not isinstance(properties, dict):
+            continue
+        for keyword in ("oneOf", "anyOf"):
+            branches = schema.get(keyword)
+            if keyword not in inferred or not isinstance(branches, list) or not branches:
+                continue
+            for name, sub in properties.items():
+                if not isinstance(sub, dict) or any(k in sub for k in ("type", "$ref", "const")):
+                    continue
+                if any(k in sub for k in SCHEMA_LISTS):
+                    continue
+                kinds = [
+                    _json_types(document, _branch_property(document, b, name)) for b in branches
+                ]
+                if kinds and all(kinds):
+                    joined = sorted(set().union(*kinds))
+                    sub["type"] = joined[0] if len(joined) == 1 else joined
+
+
 def drop_inferred_keys(document: dict[str, Any]) -> None:
     """Every key named in an `x-lenz-inferred` goes (with `then`/`else` when `if` goes).
 
@@ -130,6 +158,34 @@ def any_success_status(document: dict[str, Any]) -> None:
             responses["2XX"] = {k: copy.deepcopy(v) for k, v in success.items() if k != "links"}
 
 
+def any_client_error_status(document: dict[str, Any]) -> None:
+    """The contract lists each error status it decided (400, 401, 404, 413, 415); the docs give
+    none, so any 4xx with the documented error body is a refusal by the docs (a deployment may
+    answer 422 or 409 where the mock answers 400, or 403 where it answers 401)."""
+    for operation in _operations(document):
+        responses = operation.get("responses") or {}
+        refusal = next(
+            (
+                resolved
+                for s in sorted(responses)
+                if s.isdigit()
+                and s.startswith("4")
+                and isinstance(resolved := _deref(document, responses[s]), dict)
+                and _documents_its_body(resolved)
+            ),
+            None,
+        )
+        if refusal is not None and "4XX" not in responses:
+            opened = {k: copy.deepcopy(v) for k, v in refusal.items() if k != "links"}
+            opened["description"] = "Any refusal, with the documented error body (docs view)."
+            responses["4XX"] = opened
+
+
+def _documents_its_body(response: dict[str, Any]) -> bool:
+    media = (response.get("content") or {}).get(JSON_MEDIA)
+    return isinstance(media, dict) and media.get(SOURCE) == Source.DOCUMENTED.value
+
+
 def requests_admit_null(document: dict[str, Any]) -> None:
     """A request body may send `null` for any documented field (a server may read it as
     absent, as Go's encoding/json does): only a value of another JSON type is wrong by the docs.
@@ -193,10 +249,12 @@ def examples_are_the_docs_payloads(document: dict[str, Any]) -> None:
 
 
 DOCS_RULES: tuple[Callable[[dict[str, Any]], None], ...] = (
+    closed_unions_keep_their_types,  # before `drop_inferred_keys` drops the unions
     drop_inferred_keys,
     open_inferred_schemas,
     open_inferred_responses,
     any_success_status,
+    any_client_error_status,
     requests_admit_null,
     optional_answer_fields_admit_null,
     query_values_not_asserted,
@@ -221,6 +279,32 @@ def _nullable(schema: Any) -> Any:
     if isinstance(kind, list):
         return schema if "null" in kind else {**schema, "type": [*kind, "null"]}
     return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _branch_property(document: dict[str, Any], branch: Any, name: str) -> Any:
+    """The schema a union branch gives its property `name` (None if it has none)."""
+    resolved = _deref(document, branch)
+    properties = resolved.get("properties") if isinstance(resolved, dict) else None
+    return _deref(document, (properties or {}).get(name))
+
+
+JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number", dict: "object"}
+
+
+def _json_types(document: dict[str, Any], schema: Any) -> set[str]:
+    """The JSON types `schema` admits, when it says so (`type`, `const`, `enum`); else empty."""
+    schema = _deref(document, schema)
+    if not isinstance(schema, dict):
+        return set()
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return {kind}
+    if isinstance(kind, list):
+        return {k for k in kind if isinstance(k, str)}
+    values = [schema["const"]] if "const" in schema else schema.get("enum")
+    if isinstance(values, list) and values:
+        return {JSON_TYPES.get(type(v), "null" if v is None else "array") for v in values}
+    return set()
 
 
 def _deref(document: dict[str, Any], node: Any) -> Any:
