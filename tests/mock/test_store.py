@@ -84,7 +84,7 @@ def test_replace_keeps_id_and_created_at(store: Store) -> None:
     assert store.get_workflow("w") == replaced
     assert store.list_workflows("new", 0, 10).total == 1
     assert store.list_workflows("old", 0, 10).total == 0
-    assert store.scheduled_workflows() == []
+    assert list(store.scheduled_workflows()) == []
     assert store.replace_workflow("nope", {}, "2025-02-01T00:00:00Z") is None
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from ..spec import Spec
+from ..spec import SpecError
+from .options import load_contract, overlay_option, spec_option
 
 RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute)\s*$")
 DEFAULT_MAX_EXAMPLES = 50
@@ -29,6 +30,8 @@ def parse_rate(value: str | None) -> float | None:
 
 
 @click.command("conform")
+@spec_option("check against")
+@overlay_option("checking")
 @click.option(
     "--base-url",
     envvar="LENZ_BASE_URL",
@@ -103,6 +106,8 @@ def parse_rate(value: str | None) -> float | None:
     help="How long a run still in progress is polled in the logs before it is judged.",
 )
 def conform_command(
+    spec_path: Path | None,
+    overlay: Path | None,
     base_url: str,
     token: str | None,
     token_command: str | None,
@@ -136,7 +141,13 @@ def conform_command(
     from ..conformance.report import write_junit, write_report
     from ..conformance.report.console import ConsoleReporter, print_summary
 
-    operations = list(Spec.load().operations)
+    try:
+        spec = load_contract(spec_path, overlay)
+    except SpecError as exc:
+        raise click.BadParameter(
+            f"cannot load the spec: {exc}", param_hint="--spec/--overlay"
+        ) from None
+    operations = list(spec.operations)
     unknown_ops = [op for op in only if op not in operations]
     if unknown_ops:
         raise click.BadParameter(
@@ -178,7 +189,7 @@ def conform_command(
     reporter = ConsoleReporter(console)
     try:
         with reporter:
-            result = run(Target.http(base_url), token or "", options, reporter=reporter)
+            result = run(Target.http(base_url), token or "", options, reporter=reporter, spec=spec)
     except PreflightError as exc:
         err.print(f"error: {exc}", markup=False, soft_wrap=True)
         sys.exit(2)

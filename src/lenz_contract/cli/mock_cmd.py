@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from .options import (
     fixtures_option,
     host_option,
     log_level_option,
+    overlay_option,
     port_option,
     spec_option,
 )
@@ -44,6 +46,7 @@ from .stopping import sigterm_as_ctrl_c
 @cors_origin_option("any origin (*)")
 @click.option("--reload-spec", is_flag=True, help="Rebuild when the spec file changes.")
 @spec_option("serve")
+@overlay_option("serving")
 @click.option("--admin", is_flag=True, help="Open /__mock/ even when not listening on loopback.")
 @click.option(
     "--self-check", is_flag=True, help="Validate every answer against the spec (500 on a mismatch)."
@@ -67,12 +70,17 @@ def mock_command(
     cors_origins: tuple[str, ...],
     reload_spec: bool,
     spec_path: Path | None,
+    overlay: Path | None,
     admin: bool,
     self_check: bool,
     workers: int,
     log_level: str,
 ) -> None:
-    """Serve a stateful mock of the Lenz Workflows API, driven by the OpenAPI contract."""
+    """Serve a stateful mock of the Lenz Workflows API, driven by the OpenAPI contract.
+
+    With --overlay, the mock serves the contract amended by the overlay (its /openapi.yaml and
+    docs page show the amended one).
+    """
     from ..mock.auth import parse_tokens
     from ..mock.config import MockConfig
     from ..mock.server import serve
@@ -84,6 +92,11 @@ def mock_command(
         raise click.BadParameter(str(exc), param_hint="--token") from None
     if workers > 1 and state_path is None:
         raise click.UsageError("--workers > 1 needs --state FILE: each worker has its own memory")
+    if overlay is not None and reload_spec:
+        raise click.UsageError(
+            "--reload-spec watches one spec file; with --overlay, write the amended spec "
+            "(lenz-contract spec apply --overlay FILE -o amended.yaml) and serve that"
+        )
     config = MockConfig(
         spec_path=spec_path,
         tokens=accepted,
@@ -107,13 +120,41 @@ def mock_command(
         click.echo(f"  admin: {url}/__mock/{admin_note}")
         where = str(state_path) if state_path else "memory"
         click.echo(f"  state: {where}; seed {'on' if seed else 'off'}")
+        if overlay is not None:
+            click.echo(f"  overlay: {overlay} applied to the contract")
         click.echo("Press Ctrl-C to stop.", nl=True)
         sys.stdout.flush()
 
+    with contextlib.ExitStack() as stack:
+        if overlay is not None:
+            config.spec_path = _amended(spec_path, overlay, stack)
+        try:
+            with sigterm_as_ctrl_c():  # `serve` ends quietly on Ctrl-C; SIGTERM: the same path
+                serve(config, port=port, workers=workers, log_level=log_level, on_started=banner)
+        except (SpecError, SnapshotError, FixtureError) as exc:
+            click.secho(f"cannot start the mock: {exc}", fg="red", err=True)
+            sys.exit(1)
+    click.echo("mock stopped")
+
+
+def _amended(spec_path: Path | None, overlay: Path, stack: contextlib.ExitStack) -> Path:
+    """The spec with the overlay applied, written to a temporary file the mock serves as its
+    spec (the mock reads a spec from a path; this way it needs no overlay of its own); the file
+    goes when the mock stops."""
+    import tempfile
+
+    import yaml
+
+    from .options import load_contract
+
     try:
-        with sigterm_as_ctrl_c():  # `serve` ends quietly on Ctrl-C; SIGTERM takes the same path
-            serve(config, port=port, workers=workers, log_level=log_level, on_started=banner)
-    except (SpecError, SnapshotError, FixtureError) as exc:
+        spec = load_contract(spec_path, overlay)
+    except SpecError as exc:
         click.secho(f"cannot start the mock: {exc}", fg="red", err=True)
         sys.exit(1)
-    click.echo("mock stopped")
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lenz-overlay-")))
+    amended = folder / "lenz-workflows.amended.yaml"
+    amended.write_text(
+        yaml.safe_dump(spec.document, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
+    return amended

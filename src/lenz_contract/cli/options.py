@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 import click
 
+from ..spec import Spec, SpecError, SpecProblem
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -92,3 +94,43 @@ def fixtures_option(purpose: str, *, name: str = "fixtures_dir") -> Callable[[F]
         type=click.Path(exists=True, file_okay=False, path_type=Path),
         help=f"Fixtures folder {purpose} (default: the shipped fixtures).",
     )
+
+
+def overlay_option(purpose: str) -> Callable[[F], F]:
+    """`--overlay FILE`: an OpenAPI Overlay 1.0 applied to the spec first (`spec/overlay.py`),
+    e.g. the one `lenz-contract drift --overlay` wrote, to try an amended contract before
+    editing the shipped one."""
+    return click.option(
+        "--overlay",
+        "overlay",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help=f"OpenAPI Overlay 1.0 applied to the spec before {purpose}.",
+    )
+
+
+def load_contract(spec_path: Path | None, overlay_path: Path | None) -> Spec:
+    """The contract a command works on: the shipped one or `--spec`, amended by `--overlay`.
+
+    An amended spec is checked for `$ref`s that no longer resolve (an overlay that removed a
+    schema something still refers to), so the command fails here, with the place, rather than
+    deep inside a validator. Raises `SpecError`.
+    """
+    spec = Spec.load(spec_path, overlay=overlay_path)
+    try:
+        _ = spec.operations  # read once here: a malformed document fails with its name
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        where = f"{spec_path or 'the shipped spec'}" + (
+            f" + {overlay_path}" if overlay_path else ""
+        )
+        raise SpecError(
+            [SpecProblem(where, f"its operations cannot be read ({type(exc).__name__}: {exc})")]
+        ) from None
+    if overlay_path is not None:
+        from ..spec.checks import check_refs  # openapi-spec-validator: only when needed
+
+        problems = check_refs(spec.document)
+        if problems:
+            raise SpecError(
+                [SpecProblem(f"{overlay_path} applied: {p.location}", p.message) for p in problems]
+            )
+    return spec

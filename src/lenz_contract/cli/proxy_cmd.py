@@ -13,7 +13,15 @@ from pathlib import Path
 import click
 
 from ..spec import SpecError
-from .options import cors_origin_option, host_option, log_level_option, port_option, spec_option
+from .options import (
+    cors_origin_option,
+    host_option,
+    load_contract,
+    log_level_option,
+    overlay_option,
+    port_option,
+    spec_option,
+)
 from .stopping import sigterm_as_ctrl_c
 
 
@@ -28,6 +36,12 @@ from .stopping import sigterm_as_ctrl_c
     "log_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append every violation to this JSONL file.",
+)
+@click.option(
+    "--log-exchanges",
+    "log_exchanges",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append every exchange (redacted bodies) to this JSONL file, for `lenz-contract drift`.",
 )
 @click.option(
     "--record",
@@ -63,7 +77,14 @@ from .stopping import sigterm_as_ctrl_c
     type=click.Choice(["fast", "httpcore"]),
     help="HTTP client transport to the upstream (httpcore: httpx's stock one, slower).",
 )
+@click.option(
+    "--semantics/--no-semantics",
+    default=True,
+    show_default=True,
+    help="Judge what traffic shows beyond schemas (identity, pagination, search, updates...).",
+)
 @spec_option("check against")
+@overlay_option("checking")
 @log_level_option
 @click.pass_context
 def proxy_group(
@@ -72,13 +93,16 @@ def proxy_group(
     host: str,
     port: int,
     log_path: Path | None,
+    log_exchanges: Path | None,
     record_dir: Path | None,
     fail_on_violation: bool,
     cors_origins: tuple[str, ...],
     timeout: float,
     reference: str,
     transport: str,
+    semantics: bool,
     spec_path: Path | None,
+    overlay: Path | None,
     log_level: str,
 ) -> None:
     """Forward an app's traffic to a real Lenz and report every exchange that breaks the contract.
@@ -92,20 +116,31 @@ def proxy_group(
     import uvicorn
 
     from ..proxy import ProxyConfig, create_app
-    from ..spec import Spec
     from ..spec.fixtures import FixtureError
 
-    if log_path is not None:
+    logs = [("--log", log_path), ("--log-exchanges", log_exchanges)]
+    if (
+        log_path is not None
+        and log_exchanges is not None
+        and log_path.resolve() == log_exchanges.resolve()
+    ):
+        raise click.BadParameter(
+            "the violation log and the exchange log must be two files",
+            param_hint="--log-exchanges",
+        )
+    for hint, path in logs:
+        if path is None:
+            continue
         try:
-            log_path.parent.mkdir(parents=True, exist_ok=True)
-            log_path.open("a", encoding="utf-8").close()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.open("a", encoding="utf-8").close()
         except OSError as exc:
-            raise click.BadParameter(
-                f"cannot write {log_path}: {exc}", param_hint="--log"
-            ) from None
+            raise click.BadParameter(f"cannot write {path}: {exc}", param_hint=hint) from None
     config = ProxyConfig(
         upstream=upstream,
         log_path=log_path,
+        exchange_log_path=log_exchanges,
+        semantics=semantics,
         record_dir=record_dir,
         fail_on_violation=fail_on_violation,
         cors_origins=cors_origins,
@@ -114,7 +149,7 @@ def proxy_group(
         transport=transport,  # type: ignore[arg-type]  # click.Choice guarantees the literal
     )
     try:
-        app = create_app(config, Spec.load(spec_path))
+        app = create_app(config, load_contract(spec_path, overlay))
     except ValueError as exc:
         if isinstance(exc, FixtureError):
             click.secho(f"cannot record into {record_dir}: {exc}", fg="red", err=True)
@@ -135,6 +170,10 @@ def proxy_group(
     click.echo(f"  report: {url}/__proxy/report   (JSON: ?format=json)")
     if log_path:
         click.echo(f"  log:    {log_path}")
+    if log_exchanges:
+        click.echo(f"  exchanges: {log_exchanges}   (aggregate: lenz-contract drift FILE)")
+    if overlay:
+        click.echo(f"  overlay: {overlay} applied to the contract")
     if record_dir:
         click.echo(
             f"  record: {record_dir}   (serve it: lenz-contract mock --fixtures {record_dir})"

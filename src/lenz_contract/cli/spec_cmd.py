@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..spec import SHIPPED_SPEC_PATH, Spec, SpecError
-from .options import fixtures_option, spec_option
+from .options import fixtures_option, overlay_option, spec_option
 
 
 @click.group("spec")
@@ -26,25 +26,71 @@ def spec_path() -> None:
 @click.argument(
     "path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-def spec_validate(path: Path | None) -> None:
+@overlay_option("validating")
+def spec_validate(path: Path | None, overlay: Path | None) -> None:
     """Check that PATH (default: the shipped spec) is a valid OpenAPI 3.1 Lenz contract.
 
+    With --overlay, the overlay is applied first and the amended contract is checked.
     Exit 0 when valid, 1 when not (each problem with its JSON path), 2 on usage errors.
     """
     from ..spec.checks import check_document  # openapi-spec-validator: 0.4 s, only needed here
 
     target = path or SHIPPED_SPEC_PATH
+    shown = f"{target} + overlay {overlay}" if overlay else str(target)
     try:
-        spec = Spec.load(target)
+        spec = Spec.load(target, overlay=overlay)
         problems = check_document(spec.document)
     except SpecError as exc:
         problems = exc.problems
     if problems:
-        click.secho(f"{target}: {len(problems)} problem(s)", fg="red", err=True)
+        click.secho(f"{shown}: {len(problems)} problem(s)", fg="red", err=True)
         for problem in problems:
             click.echo(f"  {problem.location}: {problem.message}", err=True)
         sys.exit(1)
-    click.secho(f"{target}: valid ({len(spec.operations)} operations)", fg="green")
+    click.secho(f"{shown}: valid ({len(spec.operations)} operations)", fg="green")
+
+
+@spec_group.command("apply")
+@click.argument(
+    "path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--overlay",
+    "overlay",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The OpenAPI Overlay 1.0 to apply.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the amended spec here (default: standard output).",
+)
+def spec_apply(path: Path | None, overlay: Path, output: Path | None) -> None:
+    """Print (or write) PATH (default: the shipped spec) with an overlay applied, as YAML.
+
+    Exit 0, or 1 when the overlay cannot be applied (which action, and why).
+    """
+    import yaml
+
+    target = path or SHIPPED_SPEC_PATH
+    try:
+        spec = Spec.load(target, overlay=overlay)
+    except SpecError as exc:
+        click.secho(f"cannot apply {overlay} to {target}:", fg="red", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem.location}: {problem.message}", err=True)
+        sys.exit(1)
+    text = yaml.safe_dump(spec.document, sort_keys=False, allow_unicode=True, width=100)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {output}: {exc}", param_hint="--output") from None
+    click.echo(f"{output}: {target} with {overlay} applied")
 
 
 @spec_group.command("examples")

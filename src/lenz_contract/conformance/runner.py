@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
-from ..spec import Source
+from ..spec import Source, Spec
 from .checks import (
     Check,
     CheckAborted,
@@ -265,12 +265,22 @@ def run(
     reporter: Reporter | None = None,
     run_id: str | None = None,
     inner: Any = None,
+    spec: Spec | None = None,
 ) -> RunResult:
-    """One conformance run; raises `PreflightError` when it cannot start (exit 2)."""
+    """One conformance run; raises `PreflightError` when it cannot start (exit 2).
+
+    `spec`: the contract to check against (default: the shipped one), e.g. one amended by an
+    overlay (`Spec.load(overlay=...)`) to try it before editing the shipped contract.
+    """
     from .generation import run_generation
 
     reporter = reporter or NullReporter()
-    ctx = RunContext(target=target, token=token, options=options or RunOptions())
+    options = options or RunOptions()
+    ctx = (
+        RunContext(target=target, token=token, options=options, spec=spec)
+        if spec is not None
+        else RunContext(target=target, token=token, options=options)
+    )
     if run_id is not None:
         ctx.run_id = run_id
     session = Session(ctx, inner)

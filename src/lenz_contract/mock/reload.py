@@ -47,7 +47,7 @@ def _build_checked(path: Path) -> SpecRuntime:
     """Load, check (as `lenz-contract spec validate` does) and compile; raises when unusable."""
     from ..spec.checks import check_document  # slow to import: only when a reload happens
 
-    runtime = SpecRuntime.load(path)
+    runtime = SpecRuntime.load(path, compile_all=True)
     problems = check_document(runtime.spec.document)
     if problems:
         raise SpecError(problems)

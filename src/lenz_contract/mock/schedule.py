@@ -27,12 +27,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from croniter import CroniterBadDateError, croniter
-
 from ..spec.timestamps import parse_rfc3339
 from .clock import as_utc
 
 logger = logging.getLogger(__name__)
+
+croniter: Any = None
+"""croniter's class, imported on first use (`_load_croniter`): with dateutil it costs ~25 ms,
+and a mock needs it only once a schedule is checked or a cron validated, not to start."""
+CroniterBadDateError: Any = None
+
+
+def _load_croniter() -> None:
+    global croniter, CroniterBadDateError
+    if croniter is None or CroniterBadDateError is None:
+        import croniter as module
+
+        croniter = croniter or module.croniter
+        CroniterBadDateError = CroniterBadDateError or module.CroniterBadDateError
+
 
 DEFAULT_LIMIT = 1000
 CRON_FIELDS = 6
@@ -59,6 +72,7 @@ def validate_cron(expression: str) -> None:
 @functools.lru_cache(maxsize=4096)
 def _valid_cron(expression: str) -> bool:
     """croniter's check costs ~150 µs; the scheduler asks it for every workflow every tick."""
+    _load_croniter()
     return bool(croniter.is_valid(expression, second_at_beginning=True))
 
 
@@ -79,6 +93,7 @@ def due_fires(cron: str, after: datetime, until: datetime, limit: int = DEFAULT_
     times: list[datetime] = []
     if until <= after:
         return DueFires(times, truncated=False)
+    _load_croniter()
     schedule = croniter(cron, after, second_at_beginning=True)
     while True:
         try:
@@ -92,7 +107,7 @@ def due_fires(cron: str, after: datetime, until: datetime, limit: int = DEFAULT_
         times.append(nxt)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScheduledWorkflow:
     workflow_id: str
     cron: str
@@ -120,6 +135,25 @@ def scheduled_workflow(workflow: Mapping[str, Any]) -> ScheduledWorkflow | None:
     times = [_instant(stamp) for stamp in stamps if isinstance(stamp, str)]
     times += [as_utc(stamp) for stamp in stamps if isinstance(stamp, datetime)]
     return ScheduledWorkflow(str(workflow["id"]), cron, max(times) if times else None)
+
+
+def schedule_key(workflow: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Every field `scheduled_workflow` reads (but the id): equal keys, equal schedules.
+
+    The scheduler checks every active workflow each second; at 100,000 of them, reading two
+    timestamps and a cron for each took ~0.5 s a check (a thread always busy, holding the GIL
+    the server needs). It now reads them again only for a workflow whose key changed.
+    """
+    trigger: Any = workflow.get("trigger_node")
+    mapping = type(trigger) is dict or isinstance(trigger, Mapping)  # the ABC check is slow
+    config: Any = trigger.get("config") if mapping else None
+    return (
+        workflow.get("is_active"),
+        workflow.get("created_at"),
+        workflow.get("updated_at"),
+        trigger.get("type") if mapping else None,
+        config.get("cron") if type(config) is dict or isinstance(config, Mapping) else None,
+    )
 
 
 def _instant(stamp: str) -> datetime:
@@ -185,6 +219,7 @@ class Scheduler:
         self.threaded = threaded
         self._lock = threading.RLock()
         self._task: asyncio.Task[None] | None = None
+        self._known: dict[str, tuple[tuple[Any, ...], ScheduledWorkflow | None]] = {}
 
     def run_due(self, now: datetime | None = None) -> RunReport:
         """Fire every schedule due in `(last check, now]`, oldest first; `now` defaults to the clock."""
@@ -210,19 +245,29 @@ class Scheduler:
         # Workflows sharing a cron and a window start share its fires: croniter costs ~300 µs a
         # call, and once a tick had to call it for every one of 100,000 workflows (a minute).
         windows: dict[tuple[str, datetime], DueFires] = {}
+        known: dict[str, tuple[tuple[Any, ...], ScheduledWorkflow | None]] = self._known
+        seen: dict[str, tuple[tuple[Any, ...], ScheduledWorkflow | None]] = {}
         for workflow in self._list_workflows():
             workflow_id = str(workflow.get("id"))
             try:
-                scheduled = scheduled_workflow(workflow)
+                key = schedule_key(workflow)
+                cached = known.get(workflow_id)
+                if cached is None or cached[0] != key:
+                    cached = (key, scheduled_workflow(workflow))
+                seen[workflow_id] = cached  # the same tuple: nothing new for the GC to walk
+                scheduled = cached[1]
                 if scheduled is None:
                     continue
-                start = max(after, scheduled.due_from) if scheduled.due_from else after
+                due_from = scheduled.due_from
+                start = after if due_from is None or due_from <= after else due_from
                 found = windows.get((scheduled.cron, start))
                 if found is None:
                     found = due_fires(scheduled.cron, start, until, self.limit)
                     windows[(scheduled.cron, start)] = found
             except ValueError as exc:
                 report.problems[workflow_id] = str(exc)
+                continue
+            if not found.times:
                 continue
             if found.truncated:
                 logger.warning(
@@ -233,12 +278,19 @@ class Scheduler:
                 )
                 report.truncated.append(workflow_id)
             due += [Fire(workflow_id, time) for time in found.times]
+        self._known = seen  # workflows gone since the last check are forgotten
         due.sort(key=lambda fire: (fire.fire_time, fire.workflow_id))
         return due
 
     async def run(self) -> None:
-        """Check about every `interval` seconds until cancelled; a failing check is logged."""
+        """Check about every `interval` seconds until cancelled; a failing check is logged.
+
+        The first check comes one interval after the start: its window would only hold the
+        instant since the scheduler was built, and a check at once would compete with the
+        server's first answers (it reads every scheduled workflow and imports croniter).
+        """
         while True:
+            await asyncio.sleep(self.interval)
             try:
                 if self.threaded:
                     await asyncio.to_thread(self.run_due)
@@ -246,7 +298,6 @@ class Scheduler:
                     self.run_due()
             except Exception:
                 logger.exception("scheduler check failed")
-            await asyncio.sleep(self.interval)
 
     def start(self) -> asyncio.Task[None]:
         """Start `run()` as a task of the running loop (call it in the app's lifespan)."""

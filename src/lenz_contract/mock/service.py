@@ -15,20 +15,16 @@ import uuid
 from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..spec import Spec
 from ..spec.timestamps import format_utc
 from .clock import MockClock
-from .engine import (
-    TRIGGER_MANUAL,
-    EngineContext,
-    MessageCounter,
-    execute,
-    execute_scheduled,
-)
 from .schedule import RunReport, Scheduler
 from .store import KEPT_WHEN_LEFT_OUT, JSONDict, Page, Snapshot, Store
+
+if TYPE_CHECKING:
+    from .engine import EngineContext, MessageCounter
 
 logger = logging.getLogger(__name__)
 
@@ -112,19 +108,40 @@ class WorkflowService:
         self.clock = clock
         self.seed = seed
         self._restore_clock()
-        self.messages = MessageCounter()
-        self.engine = EngineContext(
-            now=self.now, credentials=StoreCredentials(store), messages=self.messages, spec=spec
-        )
+        self._spec = spec
+        self._credentials = StoreCredentials(store)
+        self._engine_lock = threading.Lock()
+        self._messages: MessageCounter | None = None
+        self._engine: EngineContext | None = None
         self.scheduler = Scheduler(
             clock=self.now, list_workflows=store.scheduled_workflows, fire=self.fire_scheduled
         )
 
+    @property
+    def engine(self) -> EngineContext:
+        """What a run is executed with, built for the first run: the engine and its node
+        simulators are imported then (~2 ms that a start before its first answer never needs)."""
+        engine = self._engine
+        if engine is None:
+            from .engine import EngineContext, MessageCounter
+
+            with self._engine_lock:
+                if self._messages is None:
+                    self._messages = MessageCounter()
+                if self._engine is None:
+                    self._engine = EngineContext(
+                        now=self.now,
+                        credentials=self._credentials,
+                        messages=self._messages,
+                        spec=self._spec,
+                    )
+                engine = self._engine
+        return engine
+
     def use_spec(self, spec: Spec) -> None:
         """Check node configs with a reloaded spec from the next run on."""
-        self.engine = EngineContext(
-            now=self.now, credentials=self.engine.credentials, messages=self.messages, spec=spec
-        )
+        with self._engine_lock:
+            self._spec, self._engine = spec, None
 
     # --- the clock ---------------------------------------------------------------------------
 
@@ -200,6 +217,8 @@ class WorkflowService:
 
     def execute_workflow(self, workflow_id: str, user: str) -> JSONDict | None:
         """Run now, by hand; None when the workflow is unknown (or deleted meanwhile)."""
+        from .engine import TRIGGER_MANUAL, execute
+
         workflow = self.store.get_workflow(workflow_id)
         if workflow is None:
             return None
@@ -213,6 +232,8 @@ class WorkflowService:
         workflow = self.store.get_workflow(workflow_id)
         if workflow is None:
             return
+        from .engine import execute_scheduled
+
         execution = execute_scheduled(workflow, fire_time, context=self.engine)
         self.store.add_execution(execution, fire_key=fire_key(workflow_id, fire_time))
 

@@ -6,9 +6,11 @@ duplicate a write, and an acknowledged write survives a `kill -9` (the WAL is on
 the answer is sent). Scheduled fires carry a unique `fire_key` (workflow id + fire time), so
 two workers firing the same schedule record it once.
 
-Lists stay O(page): workflows are read through an index on (created_at, id, folded name) that
-also answers the search, and each workflow keeps its number of executions so a logs page never
-counts a million rows.
+Lists stay O(page): workflows are read through an index on (created_at, id, folded name), a
+search goes through an FTS5 trigram index of the folded names (`sqlite_search`, added to older
+files when they are opened), and each workflow keeps its number of executions so a logs page
+never counts a million rows. The scheduler's work list is read in chunks, so a check over
+100,000 workflows never holds every body at once.
 
 Bodies are stored as the JSON text `spec.jsontext` writes, so every number a client sent
 survives a restart exactly (integers beyond 64 bits, long decimals). A row holding such a number
@@ -28,6 +30,7 @@ from typing import Any
 import orjson
 
 from ..spec import jsontext
+from .sqlite_search import ensure_search_index, search_filter
 from .store import SEARCH_CACHE_SIZE as COUNT_CACHE_SIZE
 from .store import (
     JSONDict,
@@ -40,6 +43,8 @@ from .store import (
     replaced_workflow,
 )
 
+SCHEDULED_CHUNK = 500
+"""Workflows read per query of `scheduled_workflows` (each under the lock, briefly)."""
 EXACT_MARK = b" "
 """The first byte of a stored document that must be read with `jsontext.loads` (see above)."""
 
@@ -88,7 +93,7 @@ class SqliteStore:
         self._lock = threading.RLock()
         self._writes = 0
         self._count_version: tuple[int, int] = (-1, -1)
-        self._count_cache: dict[tuple[str, tuple[str, ...]], int] = {}
+        self._count_cache: dict[Any, Any] = {}
         self._db = sqlite3.connect(
             str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0
         )
@@ -99,6 +104,7 @@ class SqliteStore:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+            self._indexed = ensure_search_index(db)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -123,9 +129,9 @@ class SqliteStore:
         offset = clamp_offset(offset)
         where = ""
         params: tuple[str, ...] = ()
-        if search:
-            where, params = " WHERE instr(name_fold, ?) > 0", (fold(search),)
         with self._lock:
+            if search:
+                where, params = self._search_filter(fold(search))
             total = self._count(where, params)
             rows = self._db.execute(
                 f"SELECT body FROM workflows{where} ORDER BY created_key, id LIMIT ? OFFSET ?",
@@ -133,8 +139,8 @@ class SqliteStore:
             ).fetchall()
         return Page([loads(row[0]) for row in rows], int(total))
 
-    def _count(self, where: str, params: tuple[str, ...]) -> int:
-        """`COUNT(*)` of a list, cached until this or another connection writes.
+    def _cache(self) -> dict[Any, Any]:
+        """Counts and search plans, kept until this or another connection writes.
 
         `PRAGMA data_version` moves when another connection (another worker) commits; the
         local counter covers this connection's own writes.
@@ -143,13 +149,30 @@ class SqliteStore:
         if version != self._count_version:
             self._count_cache.clear()
             self._count_version = version
-        key = (where, params)
-        if key not in self._count_cache:
-            if len(self._count_cache) >= COUNT_CACHE_SIZE:
-                self._count_cache.clear()
+        elif len(self._count_cache) >= 2 * COUNT_CACHE_SIZE:
+            self._count_cache.clear()
+        return self._count_cache
+
+    def _count(self, where: str, params: tuple[str, ...]) -> int:
+        """`COUNT(*)` of a list (cached, see `_cache`)."""
+        cache = self._cache()
+        key = ("count", where, params)
+        if key not in cache:
             sql = f"SELECT COUNT(*) FROM workflows{where}"
-            self._count_cache[key] = int(self._db.execute(sql, params).fetchone()[0])
-        return self._count_cache[key]
+            cache[key] = int(self._db.execute(sql, params).fetchone()[0])
+        found: int = cache[key]
+        return found
+
+    def _search_filter(self, needle: str) -> tuple[str, tuple[str, ...]]:
+        """How to select the names holding `needle` (`sqlite_search.search_filter`, cached)."""
+        cache = self._cache()
+        key = ("plan", needle)
+        if key not in cache:
+            # max(rowid) is O(log n) and about the number of workflows: enough to choose by
+            workflows = self._db.execute("SELECT max(rowid) FROM workflows").fetchone()[0] or 0
+            cache[key] = search_filter(self._db, needle, self._indexed, workflows)
+        plan: tuple[str, tuple[str, ...]] = cache[key]
+        return plan
 
     def get_workflow(self, workflow_id: str) -> JSONDict | None:
         rows = self._rows("SELECT body FROM workflows WHERE id = ?", (workflow_id,))
@@ -244,9 +267,21 @@ class SqliteStore:
             ).fetchall()
         return Page([loads(r[0]) for r in rows], int(row[0]))
 
-    def scheduled_workflows(self) -> list[JSONDict]:
-        rows = self._rows("SELECT body FROM workflows WHERE scheduled = 1")
-        return [loads(r[0]) for r in rows]
+    def scheduled_workflows(self) -> Iterator[JSONDict]:
+        """Read in chunks by rowid (the partial index `workflows_scheduled` holds it), each
+        under the lock for one short query: the scheduler decodes one chunk at a time."""
+        after = -(2**63)
+        while True:
+            rows = self._rows(
+                "SELECT rowid, body FROM workflows WHERE scheduled = 1 AND rowid > ?"
+                " ORDER BY rowid LIMIT ?",
+                (after, SCHEDULED_CHUNK),
+            )
+            for row in rows:
+                yield loads(row[1])
+            if len(rows) < SCHEDULED_CHUNK:
+                return
+            after = rows[-1][0]
 
     # --- credentials, snapshots, meta ----------------------------------------------------------
 

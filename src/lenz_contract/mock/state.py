@@ -13,7 +13,6 @@ from .faults import Faults
 from .recorder import RequestRecorder
 from .runtime import SpecRuntime
 from .service import WorkflowService
-from .sqlite_store import SqliteStore
 from .store import MemoryStore, Snapshot, Store
 
 logger = logging.getLogger(__name__)
@@ -28,6 +27,8 @@ def open_store(config: MockConfig, seed: Snapshot) -> Store:
         memory = MemoryStore()
         memory.restore(start)
         return memory
+    from .sqlite_store import SqliteStore  # sqlite3 only when a state file is asked for
+
     sqlite = SqliteStore(config.state_path)
     sqlite.restore_once(start, INITIALIZED_MARKER)
     return sqlite

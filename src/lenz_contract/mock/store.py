@@ -3,22 +3,29 @@ in-memory store.
 
 Orders are the ones docs/contract-decisions.md fixes: workflows by `created_at` then `id`, a
 workflow's executions newest first. Both stores keep those orders as they write, so a page costs
-O(page) (plus one pass over the names when searching), never a sort per request: the benchmark
-holds 100,000 workflows and 1,000,000 executions.
+O(page), never a sort per request, and a search reads an index of name trigrams instead of
+every name: the benchmark holds 100,000 workflows and 1,000,000 executions.
 """
 
 from __future__ import annotations
 
 import threading
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..spec.timestamps import format_utc, parse_rfc3339
+from .name_index import NameIndex
+from .runlog import PLACE_BYTES, RunCodec, RunLog, in_arrival_order, placed, run_key
 
 JSONDict = dict[str, Any]
 SEARCH_CACHE_SIZE = 32
+DENSE_SEARCH = 8
+"""A search matching more than 1/DENSE_SEARCH of the names is ordered by one pass over the
+list instead of sorting its hits."""
+FREE_SLOT = ("", "")
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,9 @@ class Store(Protocol):
         """A page of the workflow's runs, newest first; None when the workflow is unknown."""
         ...
 
-    def scheduled_workflows(self) -> list[JSONDict]:
-        """Active workflows with a `schedule` trigger (the scheduler's work list)."""
+    def scheduled_workflows(self) -> Iterable[JSONDict]:
+        """Active workflows with a `schedule` trigger (the scheduler's work list); a store may
+        read them in chunks while the caller iterates, so iterate once."""
         ...
 
     def credential_ids(self) -> set[str]: ...
@@ -139,7 +147,12 @@ def clamp_offset(offset: int) -> int:
 
 
 class MemoryStore:
-    """Dicts and sorted lists behind one lock (the scheduler and tests may use other threads)."""
+    """Dicts and sorted lists behind one lock (the scheduler and tests may use other threads).
+
+    Workflows stay dicts (the scheduler reads every active one each second); their names are
+    indexed by trigram (`name_index`), and their runs are compact bytes (`runlog`), decoded
+    when a page of them is read.
+    """
 
     shared = False
 
@@ -147,13 +160,17 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._workflows: dict[str, JSONDict] = {}
         self._order: list[tuple[str, str]] = []  # (created key, id), kept sorted
-        self._folded: list[str] = []  # folded names, parallel to _order
-        self._logs: dict[str, list[tuple[str, int, JSONDict]]] = {}  # oldest first
+        self._order_slots: list[int] = []  # the name slot of each, parallel to _order
+        self._slot_of: dict[str, int] = {}
+        self._slot_keys: list[tuple[str, str]] = []  # name slot -> its _order entry (FREE_SLOT)
+        self._names = NameIndex()
+        self._logs: dict[str, RunLog] = {}
+        self._codec = RunCodec()
         self._fire_keys: set[str] = set()
         self._seq = 0
         self._credentials: list[JSONDict] = []
         self._meta: dict[str, str] = {}
-        self._search_cache: OrderedDict[str, list[int]] = OrderedDict()
+        self._search_cache: OrderedDict[str, list[str]] = OrderedDict()
 
     # --- workflows ---------------------------------------------------------------------------
 
@@ -162,28 +179,38 @@ class MemoryStore:
         with self._lock:
             if search:
                 hits = self._search(fold(search))
-                chosen = hits[offset : offset + limit]
-                ids = [self._order[i][1] for i in chosen]
+                ids = hits[offset : offset + limit]
                 total = len(hits)
             else:
                 ids = [entry[1] for entry in self._order[offset : offset + limit]]
                 total = len(self._order)
             return Page([self._workflows[i] for i in ids], total)
 
-    def _search(self, needle: str) -> list[int]:
-        """Positions of the names holding `needle`; one scan per needle until the next write.
+    def _search(self, needle: str) -> list[str]:
+        """The ids of the names holding `needle`, in list order; kept until the next write.
 
-        A frontend pages through (and polls) the same search: the scan of 100,000 names is
-        paid once, every later page is O(page).
+        The index gives the matching slots (`NameIndex.search`, exact); a few are put in list
+        order by sorting their keys, many by one pass over the list. A frontend pages through
+        (and polls) the same search: every later page is O(page).
         """
         hits = self._search_cache.get(needle)
-        if hits is None:
-            hits = [i for i, name in enumerate(self._folded) if needle in name]
-            self._search_cache[needle] = hits
-            if len(self._search_cache) > SEARCH_CACHE_SIZE:
-                self._search_cache.popitem(last=False)
-        else:
+        if hits is not None:
             self._search_cache.move_to_end(needle)
+            return hits
+        slots = self._names.search(needle)
+        if len(slots) * DENSE_SEARCH < len(self._order):
+            keys = self._slot_keys
+            hits = [key[1] for key in sorted(keys[slot] for slot in slots)]
+        else:
+            chosen = slots if isinstance(slots, set | frozenset) else set(slots)
+            hits = [
+                entry[1]
+                for entry, slot in zip(self._order, self._order_slots, strict=True)
+                if slot in chosen
+            ]
+        self._search_cache[needle] = hits
+        if len(self._search_cache) > SEARCH_CACHE_SIZE:
+            self._search_cache.popitem(last=False)
         return hits
 
     def get_workflow(self, workflow_id: str) -> JSONDict | None:
@@ -201,34 +228,45 @@ class MemoryStore:
             if current is None:
                 return None
             replaced = replaced_workflow(current, fields, updated_at)
-            index = self._index_of(current)
-            self._folded[index] = fold(replaced.get("name"))
+            self._names.rename(self._slot_of[workflow_id], fold(replaced.get("name")))
             self._search_cache.clear()
             self._workflows[workflow_id] = replaced
             return replaced
 
     def delete_workflow(self, workflow_id: str) -> bool:
         with self._lock:
-            current = self._workflows.pop(workflow_id, None)
-            if current is None:
+            if workflow_id not in self._workflows:
                 return False
-            index = self._index_of(current)
-            del self._order[index]
-            del self._folded[index]
-            self._search_cache.clear()
+            self._remove(workflow_id)
             self._logs.pop(workflow_id, None)
             return True
 
     def _insert(self, workflow: JSONDict) -> None:
-        key = (order_key(workflow.get("created_at")), workflow["id"])
+        workflow_id = workflow["id"]
+        if workflow_id in self._workflows:  # never two list entries for one id
+            self._remove(workflow_id)
+        key = (order_key(workflow.get("created_at")), workflow_id)
         index = bisect_left(self._order, key)
+        slot = self._names.add(fold(workflow.get("name")))
+        if slot == len(self._slot_keys):
+            self._slot_keys.append(key)
+        else:
+            self._slot_keys[slot] = key
+        self._slot_of[workflow_id] = slot
         self._order.insert(index, key)
-        self._folded.insert(index, fold(workflow.get("name")))
-        self._workflows[workflow["id"]] = workflow
+        self._order_slots.insert(index, slot)
+        self._workflows[workflow_id] = workflow
         self._search_cache.clear()
 
-    def _index_of(self, workflow: JSONDict) -> int:
-        return bisect_left(self._order, (order_key(workflow.get("created_at")), workflow["id"]))
+    def _remove(self, workflow_id: str) -> None:
+        current = self._workflows.pop(workflow_id)
+        slot = self._slot_of.pop(workflow_id)
+        index = bisect_left(self._order, (order_key(current.get("created_at")), workflow_id))
+        del self._order[index]
+        del self._order_slots[index]
+        self._names.remove(slot)
+        self._slot_keys[slot] = FREE_SLOT
+        self._search_cache.clear()
 
     # --- executions --------------------------------------------------------------------------
 
@@ -246,24 +284,23 @@ class MemoryStore:
 
     def _append(self, workflow_id: str, execution: JSONDict) -> None:
         self._seq += 1
-        entry = (order_key(execution.get("started_at")), self._seq, execution)
-        runs = self._logs.setdefault(workflow_id, [])
-        if not runs or runs[-1][:2] <= entry[:2]:
-            runs.append(entry)  # the usual case: runs arrive in time order
-        else:
-            insort(runs, entry, key=lambda e: e[:2])
+        log = self._logs.get(workflow_id)
+        if log is None:
+            log = self._logs[workflow_id] = RunLog()
+        key = run_key(execution.get("started_at"))
+        log.add(placed(key, self._seq, self._codec.encode(execution)))
 
     def list_executions(self, workflow_id: str, offset: int, limit: int) -> Page | None:
         offset = clamp_offset(offset)
         with self._lock:
             if workflow_id not in self._workflows:
                 return None
-            runs = self._logs.get(workflow_id, [])
-            end = len(runs) - offset
-            if end <= 0:
-                return Page([], len(runs))
-            chosen = runs[max(0, end - limit) : end]
-            return Page([entry[2] for entry in reversed(chosen)], len(runs))
+            log = self._logs.get(workflow_id)
+            if log is None:
+                return Page([], 0)
+            blobs, total = log.newest_first(offset, limit), len(log)
+            decode = self._codec.decode  # the codec that wrote them (`restore` makes a new one)
+        return Page([decode(blob, PLACE_BYTES) for blob in blobs], total)
 
     def scheduled_workflows(self) -> list[JSONDict]:
         with self._lock:
@@ -277,20 +314,22 @@ class MemoryStore:
     def snapshot(self) -> Snapshot:
         with self._lock:
             workflows = [self._workflows[entry[1]] for entry in self._order]
-            executions = [
-                entry[2]
-                for entry in sorted(
-                    (e for runs in self._logs.values() for e in runs), key=lambda e: e[:2]
-                )
-            ]
-            return Snapshot(workflows, executions, list(self._credentials))
+            blobs = in_arrival_order(self._logs.values())
+            credentials = list(self._credentials)
+            decode = self._codec.decode
+        return Snapshot(workflows, [decode(blob, PLACE_BYTES) for blob in blobs], credentials)
 
     def restore(self, snapshot: Snapshot) -> None:
         with self._lock:
             self._workflows.clear()
             self._order.clear()
-            self._folded.clear()
+            self._order_slots.clear()
+            self._slot_of.clear()
+            self._slot_keys.clear()
+            self._names.clear()
+            self._search_cache.clear()
             self._logs.clear()
+            self._codec = RunCodec()
             self._fire_keys.clear()
             for workflow in snapshot.workflows:
                 self._insert(workflow)

@@ -29,11 +29,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..spec import Spec
 from .forward import Forwarder, envelope, origin_form, send_json
 from .monitor import Monitor, Sink, iso_now
+from .observations import ExchangeLog
 from .recorder import Recorder
 from .redact import Redactor
 from .reference import EngineMode, ReferenceEngine
 from .report import ReportState
 from .report_html import render_html
+from .semantics import SemanticChecker
 from .sinks import ConsoleSink, JsonlSink
 from .upstream import UpstreamURL
 
@@ -46,6 +48,8 @@ class ProxyConfig:
 
     upstream: str
     log_path: Path | None = None
+    exchange_log_path: Path | None = None
+    """`--log-exchanges`: every exchange, redacted, for `lenz-contract drift`."""
     record_dir: Path | None = None
     fail_on_violation: bool = False
     cors_origins: tuple[str, ...] = ()
@@ -57,6 +61,8 @@ class ProxyConfig:
     console: TextIO | None = field(default_factory=lambda: sys.stderr)
     max_body_bytes: int = 16 * 1024 * 1024
     flush_interval: float = 1.0
+    semantics: bool = True
+    """Judge what traffic shows beyond schemas (`semantics.py`)."""
 
 
 @dataclass
@@ -72,6 +78,12 @@ class ProxyState:
     def report(self) -> dict[str, Any]:
         extra: dict[str, Any] = {"reference": self.monitor.stats()}
         extra["recording"] = self.recorder.stats() if self.recorder else None
+        semantics = self.monitor.semantics
+        extra["semantics"] = semantics.stats() if semantics is not None else None
+        log = self.monitor.observations
+        extra["exchange_log"] = (
+            {"path": str(log.path), "written": log.written} if log is not None else None
+        )
         return self.monitor.report.to_json(extra)
 
 
@@ -160,7 +172,9 @@ def create_app(config: ProxyConfig, spec: Spec | None = None) -> Starlette:
         settings={
             "fail_on_violation": config.fail_on_violation,
             "log": str(config.log_path) if config.log_path else None,
+            "log_exchanges": str(config.exchange_log_path) if config.exchange_log_path else None,
             "record": str(config.record_dir) if config.record_dir else None,
+            "semantics": config.semantics,
         },
     )
     monitor = Monitor(
@@ -171,6 +185,7 @@ def create_app(config: ProxyConfig, spec: Spec | None = None) -> Starlette:
         redactor=redactor,
         reference=reference,
         recorder=recorder,
+        semantics=SemanticChecker(spec) if config.semantics else None,
     )
     forwarder = Forwarder(
         upstream,
@@ -187,6 +202,8 @@ def create_app(config: ProxyConfig, spec: Spec | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if config.log_path is not None:
             monitor.sinks.append(JsonlSink(config.log_path))
+        if config.exchange_log_path is not None:
+            monitor.observations = ExchangeLog(config.exchange_log_path)
         if reference is not None:
             reference.start(asyncio.get_running_loop())
         await forwarder.start()

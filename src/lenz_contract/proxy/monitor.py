@@ -18,10 +18,12 @@ from ..spec import Spec
 from .checks import FastChecker, ResponseCheck, Route
 from .curl import curl_for
 from .exchange import Exchange
+from .observations import ExchangeLog, exchange_record
 from .recorder import Recorder
 from .redact import REDACTED, Redactor
 from .reference import ReferenceEngine, ReferenceJob
 from .report import ReportState
+from .semantics import SemanticChecker, json_body
 from .violations import Finding, Violation
 
 
@@ -46,6 +48,7 @@ class Monitor:
         redactor: Redactor,
         reference: ReferenceEngine | None = None,
         recorder: Recorder | None = None,
+        semantics: SemanticChecker | None = None,
     ) -> None:
         self.spec = spec
         self.upstream = upstream
@@ -55,6 +58,8 @@ class Monitor:
         self.redactor = redactor
         self.reference = reference
         self.recorder = recorder
+        self.semantics = semantics
+        self.observations: ExchangeLog | None = None  # opened by the app's lifespan
         self._ids = itertools.count(1)
         self.internal_errors = 0
 
@@ -111,7 +116,9 @@ class Monitor:
         )
         findings = self.checker.check_request(exchange, route)
         if op is None:
-            return self.emit(exchange, route, findings, "fast")
+            violations = self.emit(exchange, route, findings, "fast")
+            self._log_exchange(exchange, route, None)
+            return violations
         response = response or self.checker.check_response(exchange, route)
         findings += response.findings
         violations = self.emit(exchange, route, findings, "fast")
@@ -119,9 +126,33 @@ class Monitor:
             self.recorder.observe(
                 exchange, op, route.path_params, response.body, not response.findings
             )
+        if self.semantics is not None and exchange.response_complete:
+            body = json_body(exchange, response.parsed, response.body)
+            semantic = self.semantics.check(exchange, op, route.path_params, body)
+            violations += self.emit(exchange, route, semantic, "semantic")
         if self.reference is not None and exchange.response_complete:
             self._submit(exchange, route, response, findings)
+        self._log_exchange(exchange, route, response)
         return violations
+
+    def _log_exchange(
+        self, exchange: Exchange, route: Route, response: ResponseCheck | None
+    ) -> None:
+        """One record in `--log-exchanges` (redacted); a full disk must not break forwarding."""
+        if self.observations is None:
+            return
+        record = exchange_record(
+            exchange,
+            operation=route.label if route.template else None,
+            template=route.template,
+            redactor=self.redactor,
+            response_json=response.body if response is not None else None,
+            response_parsed=response is not None and response.parsed,
+        )
+        try:
+            self.observations.write(record)
+        except (OSError, ValueError) as exc:
+            self.internal_error(exchange, exc)
 
     # -- the reference engine ------------------------------------------------------------------
     def _submit(
@@ -199,6 +230,8 @@ class Monitor:
                 spec=finding.spec,
                 engine=engine,
                 curl=curl,
+                rests_on=finding.rests_on,
+                basis=finding.basis,
             )
             out.append(violation)
             self.report.add(violation)
@@ -227,3 +260,5 @@ class Monitor:
     def close(self) -> None:
         for sink in self.sinks:
             sink.close()
+        if self.observations is not None:
+            self.observations.close()

@@ -50,6 +50,8 @@ class Issue:
             "last_status": v.status,
             "last_url": f"{v.method} {v.url}",
             "curl": v.curl,
+            "rests_on": list(v.rests_on),
+            "basis": v.basis,
         }
 
 

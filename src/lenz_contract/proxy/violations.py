@@ -39,6 +39,11 @@ class Finding:
     actual: str
     source: str | None
     spec: str | None = None
+    rests_on: tuple[int, ...] = ()
+    """The exchanges a finding rests on (a semantic check across exchanges: the PUT and the
+    read that does not show it); empty for a schema finding about the exchange itself."""
+    basis: str | None = None
+    """What the rule rests on, in words (`documented: «...»`, `universal: RFC 9110 ...`)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class Violation:
     spec: str | None
     engine: str
     curl: str
+    rests_on: tuple[int, ...] = ()
+    basis: str | None = None
 
     @property
     def message(self) -> str:
@@ -67,6 +74,7 @@ class Violation:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data["rests_on"] = list(self.rests_on)
         data["message"] = self.message
         return data
 
@@ -93,13 +101,21 @@ class Violation:
         values = {key: data.get(key, default) for key, default in fields.items()}
         if values["direction"] not in ("request", "response"):
             values["direction"] = "response"
-        return cls(**values)
+        rests_on = data.get("rests_on")
+        exchanges = tuple(
+            n for n in (rests_on if isinstance(rests_on, list) else []) if isinstance(n, int)
+        )
+        basis = data.get("basis")
+        return cls(**values, rests_on=exchanges, basis=basis if isinstance(basis, str) else None)
 
     def console_line(self) -> str:
-        return (
+        line = (
             f"VIOLATION {self.operation} {self.direction} {self.message} "
             f"[{self.source}] ({self.method} {self.url} -> {self.status})"
         )
+        if self.rests_on and self.rests_on != (self.exchange,):
+            line += " rests on exchanges " + ", ".join(f"#{n}" for n in self.rests_on)
+        return line
 
 
 def short_json(value: Any, limit: int = ACTUAL_LIMIT) -> str:

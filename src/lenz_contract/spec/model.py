@@ -123,12 +123,20 @@ class Spec:
         self._views: dict[View, Spec] = {}
         self.origin: Spec | None = None  # the contract a view was derived from
         self.view = View.CONTRACT  # which view of the contract this is
+        self.overlay: Path | None = None  # the overlay `load` applied, if any
 
     @classmethod
-    def load(cls, path: Path | str | None = None) -> Spec:
-        """Load the shipped contract, or the spec file at `path`; raises `SpecError`."""
+    def load(cls, path: Path | str | None = None, *, overlay: Path | str | None = None) -> Spec:
+        """Load the shipped contract, or the spec file at `path`, amended by the OpenAPI
+        Overlay at `overlay` when given (`overlay.py`); raises `SpecError` (an `OverlayError`
+        names the overlay's file and action)."""
+        from .overlay import load_with_overlay  # PyYAML with it: not on the mock's warm start
+
         source = Path(path) if path is not None else SHIPPED_SPEC_PATH
-        return cls(read_document(source), path=source)
+        document = load_with_overlay(read_document(source), overlay)
+        spec = cls(document, path=source)
+        spec.overlay = Path(overlay) if overlay is not None else None
+        return spec
 
     @cached_property
     def operations(self) -> dict[str, Operation]:
@@ -170,10 +178,18 @@ class Spec:
         if view is View.CONTRACT:
             return self
         if view not in self._views:
-            derived = Spec(derive(self.document, view), path=self.path)
-            derived.origin, derived.view = self, view
-            self._views[view] = derived
+            self.adopt_view(view, derive(self.document, view))
         return self._views[view]
+
+    def adopt_view(self, view: View, document: dict[str, Any]) -> Spec:
+        """Take `document` as `view` of this contract, as `derive` made it earlier (the mock
+        keeps derived views in a cache keyed by the contract's bytes and the code that derived
+        them: deriving the strict view costs ~4 ms of its start-up)."""
+        derived = Spec(document, path=self.path)
+        derived.overlay = self.overlay
+        derived.origin, derived.view = self, view
+        self._views[view] = derived
+        return derived
 
     def validator(self, pointer: str, *, view: View | None = None) -> SchemaValidator:
         """A compiled validator for the schema at `pointer`: in this spec's own document, or in
@@ -290,6 +306,6 @@ class Spec:
         return out
 
 
-def load_spec(path: Path | str | None = None) -> Spec:
-    """Load the shipped contract (or another spec file); see `Spec.load`."""
-    return Spec.load(path)
+def load_spec(path: Path | str | None = None, *, overlay: Path | str | None = None) -> Spec:
+    """Load the shipped contract (or another spec file), optionally amended; see `Spec.load`."""
+    return Spec.load(path, overlay=overlay)

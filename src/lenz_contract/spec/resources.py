@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
 
 def _data_dir() -> Path:
-    return Path(str(files("lenz_contract") / "data"))
+    """The package's `data` folder. A path next to this file, as `importlib.resources.files`
+    gives for a package on disk (the only kind these paths ever served: they are handed to
+    `open` and `Path` APIs), without importing importlib.resources and zipfile (~2 ms)."""
+    return Path(__file__).resolve().parent.parent / "data"
 
 
 SHIPPED_SPEC_PATH: Path = _data_dir() / "lenz-workflows.yaml"
