@@ -12,10 +12,12 @@ from click.testing import CliRunner
 from starlette.applications import Starlette
 
 from lenz_contract.cli import main
+from lenz_contract.cli.diff_cmd import diff_command
+from lenz_contract.cli.drift_cmd import drift_command
 from lenz_contract.cli.mock_cmd import mock_command
 from lenz_contract.cli.options import split_origins
 from lenz_contract.cli.proxy_cmd import proxy_group
-from lenz_contract.cli.spec_cmd import spec_examples
+from lenz_contract.cli.spec_cmd import spec_apply, spec_examples
 
 ORIGINS = ("http://a.test", "http://b.test", "http://c.test")
 
@@ -46,6 +48,22 @@ def test_shared_options_are_the_same_in_every_command() -> None:
     assert [p.default for p in ports] == [4010, 4011]
     spec = next(p for p in spec_examples.params if p.name == "spec")
     assert spec.type.to_info_dict() == option(mock_command, "spec_path")["type"]
+
+
+def test_report_options_are_the_same_in_every_command() -> None:
+    """`--output` and `--format` mean one thing wherever they are; only the formats differ."""
+
+    def param(command: click.Command, name: str) -> click.Parameter:
+        return next(p for p in command.params if p.name == name)
+
+    outputs = [param(c, "output").to_info_dict() for c in (diff_command, drift_command, spec_apply)]
+    for info in outputs:
+        info.pop("help")  # says what is written
+        info["opts"] = [o for o in info["opts"] if o != "-o"]  # `spec apply -o` is short for it
+    assert outputs[0] == outputs[1] == outputs[2]
+    formats = [param(c, "format") for c in (diff_command, drift_command)]
+    assert [f.default for f in formats] == ["markdown", "console"]
+    assert formats[0].help == formats[1].help
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -226,6 +227,20 @@ def _exchange(
     )
 
 
+def test_a_reference_job_carries_no_credentials_and_the_decoded_body() -> None:
+    """What is pickled to the reference worker: no bearer token, no cookie, a readable body."""
+    exchange = _exchange("GET", "/api/workflows", 200, b"gzipped")
+    exchange = replace(exchange, request_headers=[*exchange.request_headers, ("Cookie", "s=1")])
+    job = ReferenceJob.of(exchange, b'{"ok": true}', "documented", None)
+    assert job.exchange.request_headers == [
+        ("authorization", "Bearer redacted"),
+        ("content-type", "application/json"),
+    ]
+    assert job.exchange.response_body == b'{"ok": true}'
+    assert (job.operation_source, job.response_source) == ("documented", None)
+    assert exchange.response_body == b"gzipped"  # the proxy's own copy is untouched
+
+
 def test_both_engines_locate_faults_at_the_same_paths(spec: Spec) -> None:
     """The reduplication rule (same direction and path) only works if the engines agree."""
     fast, reference = FastChecker(spec), ReferenceChecker(spec.document)
@@ -252,18 +267,7 @@ def test_both_engines_locate_faults_at_the_same_paths(spec: Spec) -> None:
         mine = fast.check_request(exchange, route) + list(
             fast.check_response(exchange, route).findings
         )
-        job = ReferenceJob(
-            exchange.method,
-            exchange.path,
-            exchange.query,
-            exchange.request_headers,
-            exchange.request_body,
-            exchange.status,
-            exchange.response_headers,
-            exchange.response_body,
-            "documented",
-            "inferred",
-        )
+        job = ReferenceJob(exchange, "documented", "inferred")
         theirs = reference.check(job)
         assert {(f.direction, f.path) for f in mine} == {(f.direction, f.path) for f in theirs}, (
             exchange.path

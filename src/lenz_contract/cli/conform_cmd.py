@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 
 from ..spec import SpecError
-from .options import load_contract, overlay_option, spec_option
+from .options import load_contract, overlay_option, spec_option, written_file_option
 
 RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute)\s*$")
 DEFAULT_MAX_EXAMPLES = 50
@@ -75,14 +75,8 @@ def parse_rate(value: str | None) -> float | None:
     show_default=True,
     help="Parallel generation (1 is safest: multi-request checks race otherwise).",
 )
-@click.option(
-    "--junit-xml", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here."
-)
-@click.option(
-    "--report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a QA report here (.md or .html).",
-)
+@written_file_option("--junit-xml", "junit_xml", "Write JUnit XML here.")
+@written_file_option("--report", "report", "Write a QA report here (.md or .html).")
 @click.option(
     "--only", multiple=True, metavar="OPERATION", help="Test only this operationId (repeatable)."
 )

@@ -9,37 +9,23 @@ from pathlib import Path
 import click
 
 from ..spec import SpecError
+from .options import EXISTING_FILE, FILE_PATH, format_option, output_option, written_file_option
 
 AUDIENCE_CHOICES = ("all", "clients", "deployments")
 
 
 @click.command("diff")
-@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "format",
-    type=click.Choice(["markdown", "json"]),
-    default="markdown",
-    show_default=True,
-    help="What is printed (or written with --output).",
+@click.argument("old", type=EXISTING_FILE)
+@click.argument("new", type=EXISTING_FILE)
+@format_option(("markdown", "json"))
+@output_option("the report")
+@written_file_option(
+    "--json-report", "json_report", "Also write the JSON report here (CI artifacts)."
 )
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here instead of printing it.",
-)
-@click.option(
-    "--json-report",
-    "json_report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the JSON report here (CI artifacts).",
-)
-@click.option(
+@written_file_option(
     "--markdown-report",
     "markdown_report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the Markdown report here (a job summary, a PR comment).",
+    "Also write the Markdown report here (a job summary, a PR comment).",
 )
 @click.option(
     "--audience",
@@ -56,8 +42,7 @@ AUDIENCE_CHOICES = ("all", "clients", "deployments")
 )
 @click.option(
     "--acknowledged",
-    "acknowledged",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE_PATH,
     help="A file of acknowledged change ids, one per line (# comments); absent means none.",
 )
 def diff_command(

@@ -13,7 +13,14 @@ from pathlib import Path
 import click
 
 from ..spec import SpecError
-from .options import load_contract, spec_option
+from .options import (
+    format_option,
+    load_contract,
+    output_option,
+    overlay_option,
+    spec_option,
+    written_file_option,
+)
 
 FORMATS = ("console", "markdown", "json")
 
@@ -27,30 +34,15 @@ FORMATS = ("console", "markdown", "json")
     metavar="SOURCE...",
 )
 @spec_option("compare against")
-@click.option(
-    "--spec-overlay",
-    "spec_overlay",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="An Overlay applied to the spec before comparing (e.g. the one a previous run wrote).",
+@overlay_option(
+    "comparing (e.g. the one a previous run wrote)", flag="--spec-overlay", name="spec_overlay"
 )
-@click.option(
-    "--format",
-    "format",
-    type=click.Choice(FORMATS),
-    default="console",
-    show_default=True,
-    help="How the report is printed (or written with --output).",
-)
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file instead of printing it.",
-)
-@click.option(
+@format_option(FORMATS)
+@output_option("the report")
+@written_file_option(
     "--overlay",
     "overlay",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write an OpenAPI Overlay 1.0 that makes the contract describe what was seen.",
+    "Write an OpenAPI Overlay 1.0 that makes the contract describe what was seen.",
 )
 @click.option("--fail-on-drift", is_flag=True, help="Exit 1 when the report has a difference (CI).")
 def drift_command(

@@ -18,6 +18,9 @@ from ..spec import Spec, SpecError, SpecProblem
 F = TypeVar("F", bound=Callable[..., Any])
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+FILE_PATH = click.Path(dir_okay=False, path_type=Path)
+"""A file that need not exist: one the command writes, or reads only when it is there."""
 
 
 def split_origins(
@@ -80,7 +83,7 @@ def spec_option(purpose: str, *, name: str = "spec_path") -> Callable[[F], F]:
     return click.option(
         "--spec",
         name,
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        type=EXISTING_FILE,
         help=f"Spec file to {purpose} (default: the shipped contract).",
     )
 
@@ -96,15 +99,44 @@ def fixtures_option(purpose: str, *, name: str = "fixtures_dir") -> Callable[[F]
     )
 
 
-def overlay_option(purpose: str) -> Callable[[F], F]:
+def overlay_option(
+    purpose: str, *, flag: str = "--overlay", name: str = "overlay", required: bool = False
+) -> Callable[[F], F]:
     """`--overlay FILE`: an OpenAPI Overlay 1.0 applied to the spec first (`spec/overlay.py`),
     e.g. the one `lenz-contract drift --overlay` wrote, to try an amended contract before
-    editing the shipped one."""
+    editing the shipped one. `drift` names it `--spec-overlay`: its `--overlay` is one it writes.
+    """
     return click.option(
-        "--overlay",
-        "overlay",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        flag,
+        name,
+        required=required,
+        type=EXISTING_FILE,
         help=f"OpenAPI Overlay 1.0 applied to the spec before {purpose}.",
+    )
+
+
+def written_file_option(flag: str, name: str, help: str) -> Callable[[F], F]:
+    """A file the command writes besides what it prints (a report, a log, an overlay)."""
+    return click.option(flag, name, type=FILE_PATH, help=help)
+
+
+def output_option(what: str, *, short: bool = False) -> Callable[[F], F]:
+    """`--output FILE` (with `short`, also `-o`): where `what` goes instead of standard output."""
+    flags = ("--output", "-o") if short else ("--output",)
+    return click.option(
+        *flags, "output", type=FILE_PATH, help=f"Write {what} here instead of printing it."
+    )
+
+
+def format_option(formats: tuple[str, ...]) -> Callable[[F], F]:
+    """`--format`: how the report is shown, the first of `formats` by default."""
+    return click.option(
+        "--format",
+        "format",
+        type=click.Choice(formats),
+        default=formats[0],
+        show_default=True,
+        help="How the report is printed (or written with --output).",
     )
 
 

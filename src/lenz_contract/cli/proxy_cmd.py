@@ -14,6 +14,7 @@ import click
 
 from ..spec import SpecError
 from .options import (
+    EXISTING_FILE,
     cors_origin_option,
     host_option,
     load_contract,
@@ -21,6 +22,7 @@ from .options import (
     overlay_option,
     port_option,
     spec_option,
+    written_file_option,
 )
 from .stopping import sigterm_as_ctrl_c
 
@@ -31,17 +33,11 @@ from .stopping import sigterm_as_ctrl_c
 )
 @host_option
 @port_option(4011)
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Append every violation to this JSONL file.",
-)
-@click.option(
+@written_file_option("--log", "log_path", "Append every violation to this JSONL file.")
+@written_file_option(
     "--log-exchanges",
     "log_exchanges",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Append every exchange (redacted bodies) to this JSONL file, for `lenz-contract drift`.",
+    "Append every exchange (redacted bodies) to this JSONL file, for `lenz-contract drift`.",
 )
 @click.option(
     "--record",
@@ -203,7 +199,7 @@ def proxy_group(
 
 
 @proxy_group.command("report")
-@click.argument("log_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("log_file", type=EXISTING_FILE)
 def proxy_report(log_file: Path) -> None:
     """Summarise a JSONL violation log: one row per operation and direction."""
     from rich.console import Console

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..spec import SHIPPED_SPEC_PATH, Spec, SpecError
-from .options import fixtures_option, overlay_option, spec_option
+from .options import EXISTING_FILE, fixtures_option, output_option, overlay_option, spec_option
 
 
 @click.group("spec")
@@ -23,9 +23,7 @@ def spec_path() -> None:
 
 
 @spec_group.command("validate")
-@click.argument(
-    "path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.argument("path", required=False, type=EXISTING_FILE)
 @overlay_option("validating")
 def spec_validate(path: Path | None, overlay: Path | None) -> None:
     """Check that PATH (default: the shipped spec) is a valid OpenAPI 3.1 Lenz contract.
@@ -51,22 +49,9 @@ def spec_validate(path: Path | None, overlay: Path | None) -> None:
 
 
 @spec_group.command("apply")
-@click.argument(
-    "path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
-@click.option(
-    "--overlay",
-    "overlay",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The OpenAPI Overlay 1.0 to apply.",
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the amended spec here (default: standard output).",
-)
+@click.argument("path", required=False, type=EXISTING_FILE)
+@overlay_option("printing (or writing) it", required=True)
+@output_option("the amended spec", short=True)
 def spec_apply(path: Path | None, overlay: Path, output: Path | None) -> None:
     """Print (or write) PATH (default: the shipped spec) with an overlay applied, as YAML.
 

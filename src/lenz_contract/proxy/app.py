@@ -20,13 +20,13 @@ from urllib.parse import unquote
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..spec import Spec
+from ..wire import HttpMiddleware, cors_middleware
 from .forward import Forwarder, envelope, origin_form, send_json
 from .monitor import Monitor, Sink, iso_now
 from .observations import ExchangeLog
@@ -87,17 +87,14 @@ class ProxyState:
         return self.monitor.report.to_json(extra)
 
 
-class ForwardMiddleware:
+class ForwardMiddleware(HttpMiddleware):
     """Sends every HTTP request outside `/__proxy/` to the forwarder; the rest to the router."""
 
     def __init__(self, app: ASGIApp, forwarder: Forwarder) -> None:
-        self.app = app
+        super().__init__(app)
         self.forwarder = forwarder
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         if not path.startswith("/"):  # absolute-form target (h11 passes it through): path only
             target = origin_form(scope)
@@ -227,18 +224,10 @@ def create_app(config: ProxyConfig, spec: Spec | None = None) -> Starlette:
                 reference.close()
             monitor.close()
 
-    middleware = []
-    if config.cors_origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(config.cors_origins),
-                allow_methods=["*"],
-                allow_headers=["*"],
-                max_age=600,
-            )
-        )
-    middleware.append(Middleware(ForwardMiddleware, forwarder=forwarder))
+    middleware = [
+        *cors_middleware(config.cors_origins, methods=["*"], headers=["*"]),
+        Middleware(ForwardMiddleware, forwarder=forwarder),
+    ]
     app = Starlette(
         routes=[
             Route(f"{ADMIN_PREFIX}/report", report_endpoint, methods=["GET"]),

@@ -219,30 +219,32 @@ class MediaStat:
 
 
 @dataclass
-class ValueSet:
-    """The values a string field that looks like an enumeration takes."""
+class StringTally:
+    """The strings one field holds, each counted under a key (the value, or its offset) where
+    the contract does not admit it, or admits it but its strict profile does not."""
 
     pointer: str
     name: str
-    values: Counter[str] = field(default_factory=Counter)
+    seen: Seen = field(default_factory=Seen)
     outside_contract: Counter[str] = field(default_factory=Counter)
     outside_strict: Counter[str] = field(default_factory=Counter)
-    facets: Facets = field(default_factory=Facets)
-    seen: Seen = field(default_factory=Seen)
 
 
 @dataclass
-class TimestampStat:
+class ValueSet(StringTally):
+    """The values a string field that looks like an enumeration takes."""
+
+    values: Counter[str] = field(default_factory=Counter)
+    facets: Facets = field(default_factory=Facets)
+
+
+@dataclass
+class TimestampStat(StringTally):
     """The timestamps one field holds: their shapes, offsets, and what is not admitted."""
 
-    pointer: str
-    name: str
     shapes: Counter[str] = field(default_factory=Counter)
     zones: Counter[str] = field(default_factory=Counter)
-    outside_contract: Counter[str] = field(default_factory=Counter)
-    outside_strict: Counter[str] = field(default_factory=Counter)
     strict_pattern_at: str | None = None
-    seen: Seen = field(default_factory=Seen)
 
 
 def timestamp_shape(text: str) -> tuple[str, str]:
@@ -411,9 +413,18 @@ class DriftAnalysis:
         elif isinstance(value, str):
             name = _last_name(path)
             if facets.timestamp or facets.strict_pattern_at:
-                self._timestamp(value, pointer, name, facets, site, observation)
+                stamps = self.timestamps.get(pointer)
+                if stamps is None:
+                    stamps = TimestampStat(
+                        pointer, name, strict_pattern_at=facets.strict_pattern_at
+                    )
+                    self.timestamps[pointer] = stamps
+                self._timestamp(stamps, value, name, site, observation)
             elif looks_like_enumeration(name):
-                self._value(value, pointer, name, facets, site, observation)
+                values = self.value_sets.get(pointer)
+                if values is None:
+                    values = self.value_sets[pointer] = ValueSet(pointer, name, facets=facets)
+                self._value(values, value, site, observation)
 
     def _object(
         self, value: dict[str, Any], facets: Facets, site: Site, observation: Observation
@@ -465,18 +476,8 @@ class DriftAnalysis:
         stat.sketch.add(value)
 
     def _timestamp(
-        self,
-        value: str,
-        pointer: str,
-        name: str,
-        facets: Facets,
-        site: Site,
-        observation: Observation,
+        self, stat: TimestampStat, value: str, name: str, site: Site, observation: Observation
     ) -> None:
-        stat = self.timestamps.get(pointer)
-        if stat is None:
-            stat = self.timestamps[pointer] = TimestampStat(pointer, name)
-            stat.strict_pattern_at = facets.strict_pattern_at
         shape, zone = timestamp_shape(value)
         stat.seen.note(site, observation)
         stat.seen.examples.add(name, value)
@@ -485,32 +486,22 @@ class DriftAnalysis:
             self.offsets_unknown += 1
             return
         stat.zones[zone] += 1
-        if not self.admitted(pointer, value):
-            stat.outside_contract[zone] += 1
-        elif not self.admitted(pointer, value, strict=True):
-            stat.outside_strict[zone] += 1
+        self._admission(stat, value, zone)
 
-    def _value(
-        self,
-        value: str,
-        pointer: str,
-        name: str,
-        facets: Facets,
-        site: Site,
-        observation: Observation,
-    ) -> None:
-        stat = self.value_sets.get(pointer)
-        if stat is None:
-            stat = self.value_sets[pointer] = ValueSet(pointer, name, facets=facets)
+    def _value(self, stat: ValueSet, value: str, site: Site, observation: Observation) -> None:
         stat.seen.note(site, observation)
         if value not in stat.values and len(stat.values) >= ENUM_MAX_VALUES:
             stat.values["(other values)"] += 1
             return
         stat.values[value] += 1
-        if not self.admitted(pointer, value):
-            stat.outside_contract[value] += 1
-        elif not self.admitted(pointer, value, strict=True):
-            stat.outside_strict[value] += 1
+        self._admission(stat, value, value)
+
+    def _admission(self, stat: StringTally, value: str, key: str) -> None:
+        """Count `key` where the contract refuses `value`, else where its strict profile does."""
+        if not self.admitted(stat.pointer, value):
+            stat.outside_contract[key] += 1
+        elif not self.admitted(stat.pointer, value, strict=True):
+            stat.outside_strict[key] += 1
 
     # -- statuses the contract lacks -----------------------------------------------------------
     def finish(self) -> None:

@@ -161,29 +161,11 @@ class Monitor:
         assert self.reference is not None and route.operation is not None
         op = route.operation
         answer = op.response_for(exchange.status)
-        headers = [
-            (
-                k,
-                "Bearer redacted"
-                if k.lower() == "authorization" and v.lower().startswith("bearer ")
-                else v,
-            )
-            for k, v in exchange.request_headers
-            if k.lower() not in ("cookie",)
-        ]
-        job = ReferenceJob(
-            method=exchange.method,
-            path=exchange.path,
-            query=exchange.query,
-            headers=headers,
-            body=exchange.request_body,
-            status=exchange.status,
-            response_headers=exchange.response_headers,
-            response_body=response.decoded
-            if response.decoded is not None
-            else exchange.decoded_response_body(),
-            operation_source=op.source,
-            response_source=answer.source if answer else None,
+        job = ReferenceJob.of(
+            exchange,
+            response.decoded if response.decoded is not None else exchange.decoded_response_body(),
+            op.source,
+            answer.source if answer else None,
         )
         known: set[tuple[str, str]] = {(f.direction, f.path) for f in found}
 

@@ -19,7 +19,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from openapi_core.casting.schemas.exceptions import CastError
@@ -39,6 +39,7 @@ from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from ..spec import Spec
 from ..spec.provenance import keyword_source
 from ..spec.reference import PlainRequest, PlainResponse, ReferenceValidator, error_details
+from .exchange import Exchange
 from .violations import Direction, Finding, schema_findings, short_json
 
 EngineMode = Literal["process", "thread", "off"]
@@ -47,18 +48,35 @@ ENGINE_MODES: tuple[EngineMode, ...] = ("process", "thread", "off")
 
 @dataclass(frozen=True)
 class ReferenceJob:
-    """One exchange as plain, picklable data. The bearer token is replaced before it leaves."""
+    """One exchange as plain, picklable data, and the provenance its findings fall back to.
 
-    method: str
-    path: str
-    query: list[tuple[str, str]]
-    headers: list[tuple[str, str]]
-    body: bytes
-    status: int
-    response_headers: list[tuple[str, str]]
-    response_body: bytes | None
+    Build it with `of`: the exchange that leaves the proxy has no cookie and no bearer token,
+    and its answer's body is decoded (openapi-core reads the JSON, not the wire bytes).
+    """
+
+    exchange: Exchange
     operation_source: str | None
     response_source: str | None
+
+    @classmethod
+    def of(
+        cls,
+        exchange: Exchange,
+        decoded_body: bytes | None,
+        operation_source: str | None,
+        response_source: str | None,
+    ) -> ReferenceJob:
+        headers = [
+            (key, "Bearer redacted" if _is_bearer(key, value) else value)
+            for key, value in exchange.request_headers
+            if key.lower() != "cookie"
+        ]
+        shown = replace(exchange, request_headers=headers, response_body=decoded_body)
+        return cls(shown, operation_source, response_source)
+
+
+def _is_bearer(key: str, value: str) -> bool:
+    return key.lower() == "authorization" and value.lower().startswith("bearer ")
 
 
 class ReferenceChecker:
@@ -85,17 +103,26 @@ class ReferenceChecker:
     def check(self, job: ReferenceJob) -> list[Finding]:
         openapi = self.validator.openapi
         out: list[Finding] = []
-        for exc in openapi.iter_request_errors(self._request(job)):
+        exchange = job.exchange
+        for exc in openapi.iter_request_errors(self._request(exchange)):
             out += self.convert(exc, "request", job)
-        if job.response_body is not None:
-            response = PlainResponse(job.status, job.response_body, job.response_headers)
-            for exc in openapi.iter_response_errors(self._request(job), response):
+        if exchange.response_body is not None:
+            response = PlainResponse(
+                exchange.status, exchange.response_body, exchange.response_headers
+            )
+            for exc in openapi.iter_response_errors(self._request(exchange), response):
                 out += self.convert(exc, "response", job)
         return out
 
     @staticmethod
-    def _request(job: ReferenceJob) -> PlainRequest:  # a fresh one per call: validation mutates it
-        return PlainRequest(job.method, job.path, list(job.query), job.headers, job.body or None)
+    def _request(exchange: Exchange) -> PlainRequest:  # a fresh one per call: validation mutates it
+        return PlainRequest(
+            exchange.method,
+            exchange.path,
+            list(exchange.query),
+            exchange.request_headers,
+            exchange.request_body or None,
+        )
 
     def convert(self, exc: Exception, direction: Direction, job: ReferenceJob) -> list[Finding]:
         cause = exc.__cause__

@@ -19,7 +19,7 @@ not concern clients.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from .diff_operations import Comparison
@@ -61,19 +61,8 @@ class Change:
         return any(getattr(self, a).verdict == "breaking" for a in audiences)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "place": self.place,
-            "detail": self.detail,
-            "old": {"pointer": self.old},
-            "new": {"pointer": self.new},
-            "operations": self.operations,
-            "where": self.where,
-            "clients": self.clients.to_json(),
-            "deployments": self.deployments.to_json(),
-            "views": self.views,
-        }
+        """The fields as they are, but `old` and `new`: each an object with its pointer."""
+        return {**asdict(self), "old": {"pointer": self.old}, "new": {"pointer": self.new}}
 
 
 def _docs_view(document: dict[str, Any], label: str) -> dict[str, Any]:

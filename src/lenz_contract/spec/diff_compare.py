@@ -123,49 +123,39 @@ class SchemaComparison:
         if a.types == b.types:
             return
         if b.types is None:
-            self._emit(ctx, "type-widened", a, b, "type", f"any type now (was {_show(a.types)})")
-            return
-        if a.types is None:
-            self._emit(ctx, "type-narrowed", a, b, "type", f"only {_show(b.types)} now (was any)")
-            return
-        added = {t for t in b.types if not _admits(a.types, t)}
-        removed = {t for t in a.types if not _admits(b.types, t)}
-        detail = f"{_show(a.types)} → {_show(b.types)}"
-        if added and removed:
-            self._emit(ctx, "type-changed", a, b, "type", detail)
-        elif added:
-            self._emit(ctx, "type-widened", a, b, "type", detail)
-        elif removed:
-            self._emit(ctx, "type-narrowed", a, b, "type", detail)
+            kind, detail = "type-widened", f"any type now (was {_show(a.types)})"
+        elif a.types is None:
+            kind, detail = "type-narrowed", f"only {_show(b.types)} now (was any)"
+        else:
+            added = any(not _admits(a.types, t) for t in b.types)
+            removed = any(not _admits(b.types, t) for t in a.types)
+            if not (added or removed):
+                return
+            kind = (
+                "type-changed"
+                if added and removed
+                else "type-widened"
+                if added
+                else "type-narrowed"
+            )
+            detail = f"{_show(a.types)} → {_show(b.types)}"
+        self._emit(ctx, kind, a, b, "type", detail)
 
     def _enum(self, a: Flat, b: Flat, ctx: Ctx) -> None:
         if a.enum is None and b.enum is None:
             return
         if a.enum is None:
             self._emit(ctx, "enum-added", a, b, "enum", f"only {_values(b.enum)} now")
-            return
-        if b.enum is None:
+        elif b.enum is None:
             self._emit(ctx, "enum-removed", a, b, "enum", f"any value now (was {_values(a.enum)})")
-            return
-        old, new = _keys(a.enum), _keys(b.enum)
-        if new - old:
-            self._emit(
-                ctx,
-                "enum-value-added",
-                a,
-                b,
-                "enum",
-                f"new value(s) {_values([v for v in b.enum if _key(v) not in old])}",
-            )
-        if old - new:
-            self._emit(
-                ctx,
-                "enum-value-removed",
-                a,
-                b,
-                "enum",
-                f"value(s) {_values([v for v in a.enum if _key(v) not in new])} gone",
-            )
+        else:
+            old, new = _keys(a.enum), _keys(b.enum)
+            added = _values([v for v in b.enum if _key(v) not in old])
+            removed = _values([v for v in a.enum if _key(v) not in new])
+            if added:
+                self._emit(ctx, "enum-value-added", a, b, "enum", f"new value(s) {added}")
+            if removed:
+                self._emit(ctx, "enum-value-removed", a, b, "enum", f"value(s) {removed} gone")
 
     def _text(self, a: Flat, b: Flat, ctx: Ctx, keyword: str) -> None:
         before, after = getattr(a, keyword), getattr(b, keyword)
@@ -176,14 +166,8 @@ class SchemaComparison:
         elif after is None:
             self._emit(ctx, f"{keyword}-removed", a, b, keyword, f"{keyword} {before!r} gone")
         else:
-            self._emit(
-                ctx,
-                f"{keyword}-changed",
-                a,
-                b,
-                keyword,
-                f"{keyword} {_short(before)} → {_short(after)}",
-            )
+            detail = f"{keyword} {_short(before)} → {_short(after)}"
+            self._emit(ctx, f"{keyword}-changed", a, b, keyword, detail)
 
     def _bounds(self, a: Flat, b: Flat, ctx: Ctx) -> None:
         for bound in BOUNDS:
@@ -239,20 +223,13 @@ class SchemaComparison:
                     flags,
                 )
                 continue
-            if name in b.required and name not in a.required:
+            required = name in b.required
+            if required != (name in a.required):
+                now = "required" if required else "optional"  # placed where it is required
                 self.add(
-                    f"{ctx.side}-property-became-required",
-                    self._prop(new_place, name, True),
-                    f"{path.path} is now required",
-                    a.where(f"required:{name}"),
-                    b.where(f"required:{name}"),
-                    path,
-                )
-            elif name in a.required and name not in b.required:
-                self.add(
-                    f"{ctx.side}-property-became-optional",
-                    self._prop(old_place, name, False),
-                    f"{path.path} is now optional",
+                    f"{ctx.side}-property-became-{now}",
+                    self._prop(new_place if required else old_place, name, required),
+                    f"{path.path} is now {now}",
                     a.where(f"required:{name}"),
                     b.where(f"required:{name}"),
                     path,
@@ -265,24 +242,11 @@ class SchemaComparison:
         return shown if shown.endswith(f".{name}") else f"{shown}.{name}"
 
     def _closed(self, a: Flat, b: Flat, ctx: Ctx) -> None:
-        if b.closed and not a.closed:
-            self._emit(
-                ctx,
-                "additional-properties-closed",
-                a,
-                b,
-                "additionalProperties",
-                "unknown properties are now refused",
-            )
-        elif a.closed and not b.closed:
-            self._emit(
-                ctx,
-                "additional-properties-opened",
-                a,
-                b,
-                "additionalProperties",
-                "unknown properties are now admitted",
-            )
+        if a.closed == b.closed:
+            return
+        kind, now = ("closed", "refused") if b.closed else ("opened", "admitted")
+        detail = f"unknown properties are now {now}"
+        self._emit(ctx, f"additional-properties-{kind}", a, b, "additionalProperties", detail)
 
     def _branches(self, a: Flat, b: Flat, ctx: Ctx) -> None:
         if not a.branches and not b.branches:
@@ -290,29 +254,32 @@ class SchemaComparison:
         old = {self._branch_key(self.old_flat, p, i): p for i, p in enumerate(a.branches)}
         new = {self._branch_key(self.new_flat, p, i): p for i, p in enumerate(b.branches)}
         for key, pointer in old.items():
-            if key not in new:
-                where = self.place_of(a.where("branches"), False)
-                self.add(
-                    f"{ctx.side}-union-branch-removed",
-                    f"{where}|{key}",
-                    f"{ctx.path}: the {key} branch is gone",
-                    pointer,
-                    b.where("branches"),
-                    ctx,
-                )
-            else:
+            if key in new:
                 self.schema(pointer, new[key], ctx)
+            else:
+                self._lone_branch(ctx, key, pointer, a, b, new=False)
         for key, pointer in new.items():
             if key not in old:
-                where = self.place_of(b.where("branches"), True)
-                self.add(
-                    f"{ctx.side}-union-branch-added",
-                    f"{where}|{key}",
-                    f"{ctx.path}: a {key} branch is new",
-                    a.where("branches"),
-                    pointer,
-                    ctx,
-                )
+                self._lone_branch(ctx, key, pointer, a, b, new=True)
+
+    def _lone_branch(
+        self, ctx: Ctx, key: str, pointer: str, a: Flat, b: Flat, *, new: bool
+    ) -> None:
+        """A union branch only one side has (NEW when `new`): placed where that side lists its
+        branches; the other side's pointer is where it lists its own."""
+        mine, other = (b, a) if new else (a, b)
+        old_at, new_at = (
+            (other.where("branches"), pointer) if new else (pointer, other.where("branches"))
+        )
+        detail = f"a {key} branch is new" if new else f"the {key} branch is gone"
+        self.add(
+            f"{ctx.side}-union-branch-{'added' if new else 'removed'}",
+            f"{self.place_of(mine.where('branches'), new)}|{key}",
+            f"{ctx.path}: {detail}",
+            old_at,
+            new_at,
+            ctx,
+        )
 
     @staticmethod
     def _branch_key(flattener: Flattener, pointer: str, index: int) -> str:

@@ -289,28 +289,22 @@ class Comparison(SchemaComparison):
         new_media = after.get("content") or {}
         prefix = f"{op}:{label}"
         # With no content left (or none before), the body is not described at all: any body.
-        gone = frozenset({"undescribed"}) if not new_media else frozenset()
-        came = frozenset({"undescribed"}) if not old_media else frozenset()
-        for media in old_media:
-            if media not in new_media:
-                self.add(
-                    f"{side}-media-type-removed",
-                    f"{prefix}:{media}",
-                    f"{media} is gone" + (" (no body is described now)" if gone else ""),
-                    f"{old_where}/content",
-                    f"{new_where}/content",
-                    flags=gone,
-                )
-        for media in new_media:
-            if media not in old_media:
-                self.add(
-                    f"{side}-media-type-added",
-                    f"{prefix}:{media}",
-                    f"{media} is new" + (" (no body was described)" if came else ""),
-                    f"{old_where}/content",
-                    f"{new_where}/content",
-                    flags=came,
-                )
+        lone = (
+            (old_media, new_media, "removed", "{} is gone", " (no body is described now)"),
+            (new_media, old_media, "added", "{} is new", " (no body was described)"),
+        )
+        for mine, other, change, words, undescribed in lone:
+            flags = frozenset() if other else frozenset({"undescribed"})
+            for media in mine:
+                if media not in other:
+                    self.add(
+                        f"{side}-media-type-{change}",
+                        f"{prefix}:{media}",
+                        words.format(media) + (undescribed if flags else ""),
+                        f"{old_where}/content",
+                        f"{new_where}/content",
+                        flags=flags,
+                    )
         a, b = old_media.get(JSON_MEDIA), new_media.get(JSON_MEDIA)
         if isinstance(a, dict) and isinstance(b, dict) and "schema" in a and "schema" in b:
             media = JSON_MEDIA.replace("/", "~1")

@@ -14,7 +14,9 @@ Each schema change has an *effect* on what is admitted: `tighten` (NEW admits le
 (NEW admits more) or `change` (both). Its verdicts follow from the effect and the side (request
 or response); a few loosenings of answers are `soft` (a new enum value, a looser bound): clients
 that handle every documented value may meet one they do not know, a warning rather than a break,
-as oasdiff grades them. Operation-level changes have rules of their own (`OPERATION_RULES`).
+as oasdiff grades them (`SCHEMA_RULES`). Operation-level changes have rules of their own
+(`OPERATION_RULES`), and so have the schema changes whose words or verdicts depend on the kind
+or its flags (`KIND_RULES`).
 The rules follow oasdiff's breaking-change checks where this contract has their subject.
 """
 
@@ -32,11 +34,10 @@ COMPATIBLE: Verdict = "compatible"
 
 @dataclass(frozen=True)
 class Judgement:
+    """One audience's verdict on a change, and why (as the report prints it)."""
+
     verdict: Verdict
     why: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"verdict": self.verdict, "why": self.why}
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,11 @@ class Rule:
     deployments: Judgement
 
 
-def _rule(clients: tuple[Verdict, str], deployments: tuple[Verdict, str]) -> Rule:
+Said = tuple[Verdict, str]
+"""A verdict and why, as the tables write it."""
+
+
+def _rule(clients: Said, deployments: Said) -> Rule:
     return Rule(Judgement(*clients), Judgement(*deployments))
 
 
@@ -144,76 +149,45 @@ OPERATION_RULES: dict[str, Rule] = {
     ),
 }
 
-UNDESCRIBED: dict[str, Rule] = {
-    # A body that is no longer described (no content left) admits anything; one described for
-    # the first time admits only that.
-    "response-media-type-removed": _rule(
-        (WARNING, "the body is no longer described: clients cannot rely on its shape"),
-        (COMPATIBLE, "any body is now accepted"),
-    ),
-    "response-media-type-added": _rule(
-        (COMPATIBLE, "the body is now described"),
-        (BREAKING, "a deployment that passed OLD may answer another body"),
-    ),
-    "request-media-type-removed": _rule(
-        (WARNING, "the body is no longer described: deployments may read it otherwise"),
-        (COMPATIBLE, "the suite no longer sends a described body"),
-    ),
-    "request-media-type-added": _rule(
-        (BREAKING, "requests built for OLD may send a body NEW refuses"),
-        (BREAKING, "the suite may now send a body OLD did not describe, or refuse one"),
-    ),
-}
+# -- schema changes: judged by their effect on what is admitted, on the request or answer side
 
-WHY = {
-    ("clients", "request", "tighten"): (BREAKING, "a request built for OLD may now be refused"),
-    ("clients", "request", "loosen"): (COMPATIBLE, "every request valid under OLD stays valid"),
-    ("clients", "request", "change"): (BREAKING, "a request built for OLD may now be refused"),
-    ("clients", "response", "tighten"): (
-        COMPATIBLE,
-        "answers stay within what clients built for OLD expect",
-    ),
-    ("clients", "response", "loosen"): (
-        BREAKING,
-        "an answer may now hold what clients built for OLD do not expect",
-    ),
-    ("clients", "response", "soft"): (
-        WARNING,
-        "clients that handle every documented value may meet one they do not know",
-    ),
-    ("clients", "response", "change"): (
-        BREAKING,
-        "an answer may now hold what clients built for OLD do not expect",
-    ),
-    ("deployments", "request", "tighten"): (
-        BREAKING,
-        "the suite may now send a request OLD allowed and expect it refused (negative data)",
-    ),
-    ("deployments", "request", "loosen"): (
-        COMPATIBLE,
-        "the docs profile asserts acceptance of the docs' own examples only",
-    ),
-    ("deployments", "request", "change"): (
-        BREAKING,
-        "the suite may now send a request OLD allowed and expect it refused (negative data)",
-    ),
-    ("deployments", "response", "tighten"): (
-        BREAKING,
-        "a deployment that passed OLD may give an answer NEW refuses",
-    ),
-    ("deployments", "response", "loosen"): (
-        COMPATIBLE,
-        "every answer that passed OLD passes NEW",
-    ),
-    ("deployments", "response", "change"): (
-        BREAKING,
-        "a deployment that passed OLD may give an answer NEW refuses",
-    ),
+REQUEST_REFUSED: Said = (BREAKING, "a request built for OLD may now be refused")
+REQUEST_STAYS_VALID: Said = (COMPATIBLE, "every request valid under OLD stays valid")
+ANSWER_AS_EXPECTED: Said = (COMPATIBLE, "answers stay within what clients built for OLD expect")
+ANSWER_UNEXPECTED: Said = (
+    BREAKING,
+    "an answer may now hold what clients built for OLD do not expect",
+)
+VALUE_UNKNOWN: Said = (
+    WARNING,
+    "clients that handle every documented value may meet one they do not know",
+)
+SUITE_EXPECTS_REFUSAL: Said = (
+    BREAKING,
+    "the suite may now send a request OLD allowed and expect it refused (negative data)",
+)
+SUITE_SENDS_EXAMPLES: Said = (
+    COMPATIBLE,
+    "the docs profile asserts acceptance of the docs' own examples only",
+)
+ANSWER_REFUSED: Said = (BREAKING, "a deployment that passed OLD may give an answer NEW refuses")
+ANSWER_PASSES: Said = (COMPATIBLE, "every answer that passed OLD passes NEW")
+
+SCHEMA_RULES: dict[tuple[str, Effect | Literal["soft"]], Rule] = {
+    # (side, effect): the rule for (clients, deployments); `soft`: an answer loosened in a way
+    # clients may not know (a new enum value, a looser bound), a warning rather than a break
+    ("request", "tighten"): _rule(REQUEST_REFUSED, SUITE_EXPECTS_REFUSAL),
+    ("request", "loosen"): _rule(REQUEST_STAYS_VALID, SUITE_SENDS_EXAMPLES),
+    ("request", "change"): _rule(REQUEST_REFUSED, SUITE_EXPECTS_REFUSAL),
+    ("response", "tighten"): _rule(ANSWER_AS_EXPECTED, ANSWER_REFUSED),
+    ("response", "loosen"): _rule(ANSWER_UNEXPECTED, ANSWER_PASSES),
+    ("response", "soft"): _rule(VALUE_UNKNOWN, ANSWER_PASSES),
+    ("response", "change"): _rule(ANSWER_UNEXPECTED, ANSWER_REFUSED),
 }
 
 SCHEMA_EFFECTS: dict[str, tuple[Effect, bool]] = {
     # kind (without the request-/response- prefix): (effect, soft)
-    "property-added": ("tighten", False),  # see `judge`: it depends on `required` and the object
+    "property-added": ("tighten", False),  # its rules are in KIND_RULES: `required`, `open`
     "property-removed": ("loosen", False),
     "property-became-required": ("tighten", False),
     "property-became-optional": ("loosen", False),
@@ -239,6 +213,102 @@ SCHEMA_EFFECTS: dict[str, tuple[Effect, bool]] = {
     "bound-changed": ("change", False),
 }
 
+# -- kinds with words of their own --------------------------------------------------------------
+
+FLAGS = ("undescribed", "required", "open")
+"""What the view that saw a change says of it, in the order they decide its rule:
+`undescribed` (a body with no content left, or none before: it admits anything), `required`
+(a property added as required), `open` (added to, or removed from, an object that admits
+unknown properties: removing one then only stops describing it, adding one starts constraining
+a key that was free)."""
+
+KIND_RULES: dict[tuple[str, str], Rule] = {
+    # (kind, the first of FLAGS the change has, or "" for any): its rule
+    ("response-media-type-removed", "undescribed"): _rule(
+        (WARNING, "the body is no longer described: clients cannot rely on its shape"),
+        (COMPATIBLE, "any body is now accepted"),
+    ),
+    ("response-media-type-added", "undescribed"): _rule(
+        (COMPATIBLE, "the body is now described"),
+        (BREAKING, "a deployment that passed OLD may answer another body"),
+    ),
+    ("request-media-type-removed", "undescribed"): _rule(
+        (WARNING, "the body is no longer described: deployments may read it otherwise"),
+        (COMPATIBLE, "the suite no longer sends a described body"),
+    ),
+    ("request-media-type-added", "undescribed"): _rule(
+        (BREAKING, "requests built for OLD may send a body NEW refuses"),
+        (BREAKING, "the suite may now send a body OLD did not describe, or refuse one"),
+    ),
+    ("response-property-added", "required"): _rule(
+        (COMPATIBLE, "a new field in every answer; clients built for OLD ignore it"),
+        (BREAKING, "a deployment that passed OLD may leave it out of its answers"),
+    ),
+    ("response-property-added", ""): _rule(
+        (COMPATIBLE, "a new optional field; clients built for OLD ignore it"),
+        (
+            COMPATIBLE,
+            "a new optional field; only a deployment already sending it with another type "
+            "could fail",
+        ),
+    ),
+    ("request-property-added", "required"): _rule(
+        (BREAKING, "requests built for OLD lack it and are now refused"),
+        (BREAKING, "the suite may now send a request without it and expect a refusal"),
+    ),
+    ("request-property-added", "open"): _rule(
+        (COMPATIBLE, "optional: requests without it stay valid"),
+        (
+            BREAKING,
+            "the suite may now send it with another JSON type and expect a refusal "
+            "(a deployment that ignores unknown fields would accept it)",
+        ),
+    ),
+    ("request-property-added", ""): _rule(
+        (COMPATIBLE, "optional: requests without it stay valid, and it is now admitted"),
+        (COMPATIBLE, "nothing OLD accepted is refused"),
+    ),
+    ("request-property-removed", "open"): _rule(
+        (WARNING, "it is no longer described; a deployment following NEW may drop it"),
+        (COMPATIBLE, "the suite no longer checks it"),
+    ),
+    ("request-property-removed", ""): _rule(
+        (BREAKING, "requests built for OLD that send it are now refused (the object is closed)"),
+        SUITE_EXPECTS_REFUSAL,
+    ),
+    ("request-property-became-required", ""): _rule(
+        (BREAKING, "requests built for OLD may leave it out and are now refused"),
+        SUITE_EXPECTS_REFUSAL,
+    ),
+    ("response-property-removed", ""): _rule(
+        (BREAKING, "clients built for OLD may read a field that answers no longer carry"),
+        ANSWER_PASSES,
+    ),
+    ("response-property-became-optional", ""): _rule(
+        (BREAKING, "clients built for OLD may read a field that answers may now leave out"),
+        ANSWER_PASSES,
+    ),
+    ("response-type-widened", ""): _rule(
+        (
+            BREAKING,
+            "a field may now hold a type (null, say) that clients built for OLD do not handle",
+        ),
+        ANSWER_PASSES,
+    ),
+    ("response-property-became-required", ""): _rule(
+        ANSWER_AS_EXPECTED,
+        (BREAKING, "a deployment that passed OLD may leave it out of its answers"),
+    ),
+    ("response-enum-value-removed", ""): _rule(
+        ANSWER_AS_EXPECTED,
+        (BREAKING, "a deployment that passed OLD may answer the value NEW no longer admits"),
+    ),
+    ("response-enum-added", ""): _rule(
+        ANSWER_AS_EXPECTED,
+        (BREAKING, "a deployment that passed OLD may answer a value outside the new enum"),
+    ),
+}
+
 
 def schema_kind(kind: str) -> str:
     """`request-max-length-tightened` → `bound-tightened`; others unchanged (no side)."""
@@ -250,103 +320,18 @@ def schema_kind(kind: str) -> str:
 
 
 def judge(kind: str, flags: frozenset[str] = frozenset()) -> Rule:
-    """The verdicts of a change of `kind`. `flags` says what the view that saw it says of the
-    property: `required` (a property added as required), `open` (added to, or removed from, an
-    object that admits unknown properties: removing one then only stops describing it, adding
-    one starts constraining a key that was free)."""
-    if "undescribed" in flags and kind in UNDESCRIBED:
-        return UNDESCRIBED[kind]
+    """The verdicts of a change of `kind`; `flags` (see FLAGS) say what the view that saw it
+    says of it. A kind's own rule first, then the operation rules, then its effect's."""
+    for flag in (*(f for f in FLAGS if f in flags), ""):
+        own = KIND_RULES.get((kind, flag))
+        if own is not None:
+            return own
     if kind in OPERATION_RULES:
         return OPERATION_RULES[kind]
     side = kind.split("-", 1)[0]
     effect, soft = SCHEMA_EFFECTS[schema_kind(kind)]
-    if kind == "request-property-removed":
-        if "open" in flags:
-            return _rule(
-                (WARNING, "it is no longer described; a deployment following NEW may drop it"),
-                (COMPATIBLE, "the suite no longer checks it"),
-            )
-        effect = "tighten"  # a closed request object now refuses it
-    if kind.endswith("-property-added"):
-        return _property_added(side, flags)
-    client_key = "soft" if soft and side == "response" and effect == "loosen" else effect
-    clients = CLIENT_WORDS.get(kind, WHY[("clients", side, client_key)])
-    deployments = DEPLOYMENT_WORDS.get(kind, WHY[("deployments", side, effect)])
-    return _rule(clients, deployments)
-
-
-def _property_added(side: str, flags: frozenset[str]) -> Rule:
-    required = "required" in flags
-    if side == "response":
-        if required:
-            return _rule(
-                (COMPATIBLE, "a new field in every answer; clients built for OLD ignore it"),
-                (BREAKING, "a deployment that passed OLD may leave it out of its answers"),
-            )
-        return _rule(
-            (COMPATIBLE, "a new optional field; clients built for OLD ignore it"),
-            (
-                COMPATIBLE,
-                "a new optional field; only a deployment already sending it with another type "
-                "could fail",
-            ),
-        )
-    if required:
-        return _rule(
-            (BREAKING, "requests built for OLD lack it and are now refused"),
-            (BREAKING, "the suite may now send a request without it and expect a refusal"),
-        )
-    if "open" in flags:
-        return _rule(
-            (COMPATIBLE, "optional: requests without it stay valid"),
-            (
-                BREAKING,
-                "the suite may now send it with another JSON type and expect a refusal "
-                "(a deployment that ignores unknown fields would accept it)",
-            ),
-        )
-    return _rule(
-        (COMPATIBLE, "optional: requests without it stay valid, and it is now admitted"),
-        (COMPATIBLE, "nothing OLD accepted is refused"),
-    )
-
-
-CLIENT_WORDS: dict[str, tuple[Verdict, str]] = {
-    "response-property-removed": (
-        BREAKING,
-        "clients built for OLD may read a field that answers no longer carry",
-    ),
-    "response-property-became-optional": (
-        BREAKING,
-        "clients built for OLD may read a field that answers may now leave out",
-    ),
-    "response-type-widened": (
-        BREAKING,
-        "a field may now hold a type (null, say) that clients built for OLD do not handle",
-    ),
-    "request-property-became-required": (
-        BREAKING,
-        "requests built for OLD may leave it out and are now refused",
-    ),
-    "request-property-removed": (
-        BREAKING,
-        "requests built for OLD that send it are now refused (the object is closed)",
-    ),
-}
-DEPLOYMENT_WORDS: dict[str, tuple[Verdict, str]] = {
-    "response-property-became-required": (
-        BREAKING,
-        "a deployment that passed OLD may leave it out of its answers",
-    ),
-    "response-enum-value-removed": (
-        BREAKING,
-        "a deployment that passed OLD may answer the value NEW no longer admits",
-    ),
-    "response-enum-added": (
-        BREAKING,
-        "a deployment that passed OLD may answer a value outside the new enum",
-    ),
-}
+    soft_answer = soft and side == "response" and effect == "loosen"
+    return SCHEMA_RULES[(side, "soft" if soft_answer else effect)]
 
 
 def known_kinds() -> list[str]:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .document import read_yaml_file
 from .errors import SpecError, SpecProblem
 
 OVERLAY_VERSION = re.compile(r"^1\.0\.\d+$")
@@ -238,22 +239,8 @@ def to_jsonpath(pointer: str, document: Any) -> str:
 
 def read_overlay(path: Path | str) -> Overlay:
     """Parse an overlay file (YAML or JSON); every problem is an `OverlayError` naming the file."""
-    import yaml  # only when an overlay is read: `spec` stays cheap to import
-
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise OverlayError([SpecProblem(str(source), "no such overlay file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OverlayError([SpecProblem(str(source), f"cannot be read: {exc}")]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else str(source)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise OverlayError([SpecProblem(where, f"not valid YAML: {problem}")]) from None
+    data = read_yaml_file(source, error=OverlayError, what="overlay file")
     return parse_overlay(data, str(source))
 
 

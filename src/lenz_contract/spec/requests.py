@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 from urllib.parse import parse_qsl
 
-from .document import resolve_pointer
+from .document import follow_refs, resolve_pointer
 from .errors import FieldError
 from .jsontext import JsonTextError, plain, read_json
 from .model import JSON_MEDIA_TYPE, Operation, Parameter, Spec
@@ -365,22 +365,14 @@ def compile_request_validators(spec: Spec) -> dict[str, RequestValidator]:
 
 def _top_level_defaults(spec: Spec, pointer: str) -> dict[str, Any]:
     """`{property: default}` of the body schema's own properties, following `$ref`s."""
-    schema = _deref_schema(spec.document, resolve_pointer(spec.document, pointer))
+    schema = follow_refs(spec.document, resolve_pointer(spec.document, pointer))
     out: dict[str, Any] = {}
     properties = schema.get("properties") if isinstance(schema, dict) else None
     for name, sub in (properties or {}).items():
-        sub = _deref_schema(spec.document, sub)
+        sub = follow_refs(spec.document, sub)
         if isinstance(sub, dict) and "default" in sub:
             out[name] = sub["default"]
     return out
-
-
-def _deref_schema(document: dict[str, Any], node: Any) -> Any:
-    for _ in range(32):
-        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
-            return node
-        node = resolve_pointer(document, node["$ref"])
-    return node
 
 
 def _short(value: str) -> str:

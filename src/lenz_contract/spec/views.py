@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import Any
 
+from .document import follow_refs
 from .provenance import INFERRED_KEYS, SOURCE, Source
 
 STRICT_OVERLAY = "x-lenz-strict"
@@ -129,7 +130,7 @@ def open_inferred_responses(document: dict[str, Any]) -> None:
     for operation in _operations(document):
         responses = operation.get("responses") or {}
         for status, response in list(responses.items()):
-            resolved = _deref(document, response)
+            resolved = follow_refs(document, response)
             if not isinstance(resolved, dict) or resolved.get(SOURCE) != Source.INFERRED.value:
                 continue
             media = (resolved.get("content") or {}).get(JSON_MEDIA)
@@ -148,7 +149,7 @@ def any_success_status(document: dict[str, Any]) -> None:
         responses = operation.get("responses") or {}
         success = next(
             (
-                _deref(document, responses[s])
+                follow_refs(document, responses[s])
                 for s in sorted(responses)
                 if s.isdigit() and s.startswith("2")
             ),
@@ -170,7 +171,7 @@ def any_client_error_status(document: dict[str, Any]) -> None:
                 for s in sorted(responses)
                 if s.isdigit()
                 and s.startswith("4")
-                and isinstance(resolved := _deref(document, responses[s]), dict)
+                and isinstance(resolved := follow_refs(document, responses[s]), dict)
                 and _documents_its_body(resolved)
             ),
             None,
@@ -192,7 +193,7 @@ def requests_admit_null(document: dict[str, Any]) -> None:
     """
     seen: set[int] = set()
     for operation in _operations(document):
-        body = _deref(document, operation.get("requestBody") or {})
+        body = follow_refs(document, operation.get("requestBody") or {})
         media = (body.get("content") or {}).get(JSON_MEDIA) if isinstance(body, dict) else None
         if isinstance(media, dict) and isinstance(media.get("schema"), dict):
             media["schema"] = _nullable(media["schema"])
@@ -214,7 +215,7 @@ def optional_answer_fields_admit_null(document: dict[str, Any]) -> None:
     seen: set[int] = set()
     for operation in _operations(document):
         for response in (operation.get("responses") or {}).values():
-            resolved = _deref(document, response)
+            resolved = follow_refs(document, response)
             media = ((resolved or {}).get("content") or {}).get(JSON_MEDIA)
             if not isinstance(media, dict) or not isinstance(media.get("schema"), dict):
                 continue
@@ -233,7 +234,7 @@ def query_values_not_asserted(document: dict[str, Any]) -> None:
     the docs view asserts nothing of a query value (the semantic checks judge the answer)."""
     for parameter in _parameters(document):
         if parameter.get("in") == "query" and isinstance(parameter.get("schema"), dict):
-            schema = _deref(document, parameter["schema"])
+            schema = follow_refs(document, parameter["schema"])
             parameter["schema"] = {
                 k: v for k, v in schema.items() if k in ("description", "default", "examples")
             }
@@ -283,9 +284,9 @@ def _nullable(schema: Any) -> Any:
 
 def _branch_property(document: dict[str, Any], branch: Any, name: str) -> Any:
     """The schema a union branch gives its property `name` (None if it has none)."""
-    resolved = _deref(document, branch)
+    resolved = follow_refs(document, branch)
     properties = resolved.get("properties") if isinstance(resolved, dict) else None
-    return _deref(document, (properties or {}).get(name))
+    return follow_refs(document, (properties or {}).get(name))
 
 
 JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number", dict: "object"}
@@ -293,7 +294,7 @@ JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number", d
 
 def _json_types(document: dict[str, Any], schema: Any) -> set[str]:
     """The JSON types `schema` admits, when it says so (`type`, `const`, `enum`); else empty."""
-    schema = _deref(document, schema)
+    schema = follow_refs(document, schema)
     if not isinstance(schema, dict):
         return set()
     kind = schema.get("type")
@@ -305,16 +306,6 @@ def _json_types(document: dict[str, Any], schema: Any) -> set[str]:
     if isinstance(values, list) and values:
         return {JSON_TYPES.get(type(v), "null" if v is None else "array") for v in values}
     return set()
-
-
-def _deref(document: dict[str, Any], node: Any) -> Any:
-    from .document import resolve_pointer
-
-    for _ in range(32):
-        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
-            return node
-        node = resolve_pointer(document, node["$ref"])
-    return node
 
 
 def _objects(node: Any) -> Iterator[dict[str, Any]]:
@@ -394,7 +385,7 @@ def _reachable(document: dict[str, Any], root: dict[str, Any]) -> Iterator[dict[
         seen.add(id(schema))
         yield schema
         if isinstance(schema.get("$ref"), str):
-            target = _deref(document, {"$ref": schema["$ref"]})
+            target = follow_refs(document, {"$ref": schema["$ref"]})
             if isinstance(target, dict):
                 stack.append(target)
         stack.extend(_subschemas(schema))

@@ -357,7 +357,9 @@ def probe_rate(c: httpx.Client) -> object:
 
 
 def probe_slow(c: httpx.Client) -> object:
-    return min(c.get("/api/workflows").elapsed.total_seconds() for _ in range(3)) >= 0.02
+    return (
+        min(c.get("/api/workflows").elapsed.total_seconds() for _ in range(3)) >= 0.015
+    )  # the loop may wake a hair early
 
 
 def refusal(c: httpx.Client, header: str | None) -> tuple[int, object, object, str]:

@@ -24,7 +24,7 @@ import pkgutil
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
 from ...spec import Operation, Provenance, Source, Spec, provenance_at
 from ..context import Profile
@@ -150,45 +150,41 @@ def rule_of(func: Callable[..., Any]) -> str:
     return rule
 
 
+class Basis(TypedDict, total=False):
+    """What a check rests on, when its rule is not read from the spec at its pointer alone (see
+    `Check.rule_for`): every kind of check takes it the same way."""
+
+    pointer: str | None
+    source: Source | None
+    reason: str | None
+
+
 def lenz_check(
     profile: Profile,
     operations: tuple[str, ...],
     *,
-    pointer: str | None = None,
-    source: Source | None = None,
-    reason: str | None = None,
     needs: tuple[str, ...] = ("write",),
     read_only: bool = False,
+    **basis: Unpack[Basis],
 ) -> Callable[[F], F]:
     """Register a check that talks to the target."""
     fields = {"needs": frozenset(needs), "read_only": read_only, "operations": operations}
-    return _registering("run", profile, pointer, source, reason, fields)
+    return _registering("run", profile, basis, fields)
 
 
 def exchange_check(
-    profile: Profile,
-    phases: tuple[str, ...],
-    *,
-    pointer: str | None = None,
-    source: Source | None = None,
-    reason: str | None = None,
+    profile: Profile, phases: tuple[str, ...], **basis: Unpack[Basis]
 ) -> Callable[[F], F]:
     """Register a check of every answer the run received."""
     fields = {"phases": frozenset(phases), "operations": ALL}
-    return _registering("judge", profile, pointer, source, reason, fields)
+    return _registering("judge", profile, basis, fields)
 
 
 def _registering(
-    role: str,
-    profile: Profile,
-    pointer: str | None,
-    source: Source | None,
-    reason: str | None,
-    fields: dict[str, Any],
+    role: str, profile: Profile, basis: Basis, fields: dict[str, Any]
 ) -> Callable[[F], F]:
     def add(func: F) -> F:
-        common = {"profile": profile, "pointer": pointer, "source": source, "reason": reason}
-        register(func, **common, **fields, **{role: func})
+        register(func, profile=profile, **basis, **fields, **{role: func})
         return func
 
     return add
