@@ -3,7 +3,8 @@
 Run: `.venv/bin/python bench/compare_mock.py [--duration 5] [--no-prism]`. Prints Markdown
 tables: throughput and p50/p99 latency of list, get, create and execute at concurrency 1, 10
 and 50 (wrk, one thread, on loopback), startup time to first answer, and idle RSS; ratios are
-against the bare app and Prism measured in the same run. Prism is installed with npm into
+against the mock without its background scheduler, the bare app and Prism measured in the same
+run. Prism is installed with npm into
 `bench/.prism/` on first use when Node is present. Every server runs in its own process with one
 uvicorn worker (uvloop + httptools), as a developer would run it.
 """
@@ -264,6 +265,14 @@ def main() -> None:
         startup["mock"], memory["mock"] = seconds, rss_mb(pid)
         bodies = capture_bodies(base)
         servers["mock"] = measure(base, args.duration)
+
+    # The same mock without its background scheduler: the creates above add thousands of active
+    # scheduled workflows a second, so this shows what the scheduler's checks cost the requests.
+    port = free_port()
+    quiet = [*mock[:3], str(port), *mock[4:], "--no-scheduler"]
+    with running(quiet, port, "/api/workflows") as (base, seconds, pid):
+        startup["mock, scheduler off"], memory["mock, scheduler off"] = seconds, rss_mb(pid)
+        servers["mock, scheduler off"] = measure(base, args.duration)
 
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "bare.py").write_text(BARE_APP)

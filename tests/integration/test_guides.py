@@ -8,8 +8,10 @@ on PATH and LENZ_BASE_URL / LENZ_TOKEN pointing at a mock started for the test.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +20,8 @@ import pytest
 
 from lenz_contract.mock import create_app
 
-from ..support.live import serve
+from ..support.live import free_port, serve
+from ..support.postgres import require_server_bin
 
 GUIDES = sorted((Path(__file__).resolve().parents[2] / "docs" / "guides").glob("*.md"))
 MARK = "__lenz_guide_step__"
@@ -70,11 +73,23 @@ def run_guide(
     script = "exec 2>&1\nset -o pipefail\n" + "".join(
         f"echo {MARK}\n{command}\n" for command, _ in steps
     )
-    done = subprocess.run(
-        ["bash", "-c", script], capture_output=True, text=True, env=env, cwd=cwd, timeout=300
-    )
-    outputs = done.stdout.split(f"{MARK}\n")[1:]
-    assert len(outputs) == len(steps), f"the session stopped early:\n{done.stdout}\n{done.stderr}"
+    # Its own process group: servers a guide starts in the background end with the session.
+    with subprocess.Popen(
+        ["bash", "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd,
+        start_new_session=True,
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=300)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+    outputs = stdout.split(f"{MARK}\n")[1:]
+    assert len(outputs) == len(steps), f"the session stopped early:\n{stdout}\n{stderr}"
     return [
         (command, expected, out.splitlines())
         for (command, expected), out in zip(steps, outputs, strict=True)
@@ -87,12 +102,18 @@ def test_there_is_a_guide_per_user() -> None:
 
 @pytest.mark.parametrize("guide", GUIDES, ids=lambda g: g.stem)
 def test_guide_sessions_run_as_shown(guide: Path, tmp_path: Path) -> None:
+    if "initdb" in guide.read_text(encoding="utf-8"):
+        require_server_bin()  # fails (never skips) with an install hint when PostgreSQL is missing
     with serve(create_app(self_check=True)) as base_url:
         env = {
             **os.environ,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
             "LENZ_BASE_URL": base_url,
             "LENZ_TOKEN": "lenz-mock-token",
+            # free ports for the guides that start servers of their own (team-mock.md)
+            "PGPORT": str(free_port()),
+            "MOCK_A": str(free_port()),
+            "MOCK_B": str(free_port()),
         }
         results = run_guide(guide, env, tmp_path)
     assert results, f"{guide.name} has no console session"

@@ -71,15 +71,17 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def each_store_app(
     request: pytest.FixtureRequest, make_app: AppFactory, tmp_path: Path
 ) -> Iterator[Starlette]:
-    """An app on each store: in memory, and in a SQLite file (`--state FILE`)."""
+    """An app on each store: in memory, in a SQLite file (`--state FILE`), and in a
+    PostgreSQL database (`--state postgresql://...`, a fresh database of the test cluster)."""
     state_path = tmp_path / "state.sqlite" if request.param == "sqlite" else None
-    app = make_app(state_path=state_path)
+    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    app = make_app(state_path=state_path, database_url=database_url)
     yield app
-    app.state.mock.store.close()  # no lifespan in-process: close the SQLite file here
+    app.state.mock.close()  # no lifespan in-process: close the file or the pool here
 
 
 @pytest.fixture

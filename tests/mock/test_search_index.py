@@ -1,4 +1,6 @@
-"""Indexed search gives exactly the answers of the plain scan it replaced, on both stores.
+"""Indexed search gives exactly the answers of the plain scan it replaced, on every store
+(memory: trigram postings; SQLite: FTS5 trigrams; PostgreSQL: pg_trgm, with NUL stored as
+U+FFFF).
 
 The reference is the rule as it always was: the workflows in list order (`created_at`, then
 `id`) whose `fold(name)` holds `fold(search)` (Python `casefold()`), paged by offset and limit.
@@ -9,7 +11,7 @@ specially, and with needles of 1 and 2 code points that no trigram index can ans
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -18,8 +20,9 @@ from hypothesis import strategies as st
 
 from lenz_contract.mock.name_index import NameIndex
 from lenz_contract.mock.sqlite_store import SqliteStore
-from lenz_contract.mock.store import MemoryStore, Store, fold
+from lenz_contract.mock.store import MemoryStore, Snapshot, Store, fold
 
+from ..support.postgres import Databases
 from .test_store import workflow
 
 TRICKY = [
@@ -60,9 +63,41 @@ def expected(workflows: list[dict[str, Any]], search: str) -> list[str]:
     return [w["id"] for w in ordered if not search or fold(search) in fold(w["name"])]
 
 
-def stores() -> Iterator[Store]:
-    yield MemoryStore()
-    yield SqliteStore(":memory:")
+@pytest.fixture(scope="module")
+def postgres_store(postgres_databases: Databases) -> Iterator[Store]:
+    """One PostgreSQL store for the module, emptied before each use (a database per example
+    would cost more than the example)."""
+    from lenz_contract.mock.postgres_store import PostgresStore
+
+    name, url = postgres_databases.new()
+    store = PostgresStore(url)
+    yield store
+    store.close()
+    postgres_databases.cluster.drop_database(name)
+
+
+@pytest.fixture
+def stores(postgres_store: Store) -> Callable[[], Iterator[Store]]:
+    def each() -> Iterator[Store]:
+        yield MemoryStore()
+        yield SqliteStore(":memory:")
+        postgres_store.restore(Snapshot())
+        yield Unclosed(postgres_store)
+
+    return each
+
+
+class Unclosed:
+    """The module's PostgreSQL store, which a test's `close()` must not close."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def close(self) -> None:
+        pass
 
 
 def assert_same_answers(store: Store, workflows: list[dict[str, Any]], search: str) -> None:
@@ -85,7 +120,9 @@ def build(names: list[str]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("needle", EDGE_NEEDLES)
-def test_case_folding_edges_match_the_plain_scan(needle: str) -> None:
+def test_case_folding_edges_match_the_plain_scan(
+    needle: str, stores: Callable[[], Iterator[Store]]
+) -> None:
     workflows = build(EDGE_NAMES)
     for store in stores():
         for item in workflows:
@@ -101,10 +138,16 @@ names = st.lists(st.text(st.sampled_from(TRICKY), max_size=10), max_size=24)
     max_examples=150,
     derandomize=True,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 @given(names=names, data=st.data())
-def test_generated_names_match_the_plain_scan(names: list[str], data: st.DataObject) -> None:
+def test_generated_names_match_the_plain_scan(
+    names: list[str], data: st.DataObject, stores: Callable[[], Iterator[Store]]
+) -> None:
     workflows = build(names)
     needles = data.draw(st.lists(st.text(st.sampled_from(TRICKY), max_size=4), max_size=4))
     for name in names[:4]:  # pieces of real names, so that searches also find something

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from lenz_contract.mock import sqlite_search
-from lenz_contract.mock.sqlite_store import SCHEMA, SqliteStore, dumps
+from lenz_contract.mock.sqlite_store import SCHEMA_V1 as SCHEMA
+from lenz_contract.mock.sqlite_store import SqliteStore, dumps
 from lenz_contract.mock.store import Snapshot, fold, order_key
 
 from .test_search_index import assert_same_answers

@@ -1,4 +1,5 @@
-"""Both stores keep the documented orders and never lose or duplicate a write."""
+"""Every store (memory, SQLite, PostgreSQL) keeps the documented orders and never loses or
+duplicates a write: one suite, parametrized over the stores."""
 
 from __future__ import annotations
 
@@ -40,9 +41,23 @@ def execution(execution_id: str, workflow_id: str, started_at: str) -> dict[str,
     }
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+STORES = ["memory", "sqlite", "postgres"]
+
+
+def make_store(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """A new, empty store of `kind` (PostgreSQL: a fresh database of the session's cluster)."""
+    if kind == "memory":
+        return MemoryStore()
+    if kind == "sqlite":
+        return SqliteStore(tmp_path / "s.sqlite")
+    from lenz_contract.mock.postgres_store import PostgresStore
+
+    return PostgresStore(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.sqlite")
+    made = make_store(request.param, request, tmp_path)
     yield made
     made.close()
 
@@ -193,3 +208,74 @@ def test_a_repeated_search_sees_every_write(store: Store) -> None:
     store.delete_workflow("2")
     assert store.list_workflows("lapor", 0, 10).total == 0
     assert store.list_workflows("", 0, 10).total == 1
+
+
+def test_a_state_file_of_a_newer_version_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
+    """`PRAGMA user_version` is the schema's version: a newer one is never written to."""
+    import sqlite3
+    import subprocess
+    import sys
+    from contextlib import closing
+
+    from lenz_contract.mock.store import StoreError
+
+    path = tmp_path / "newer.sqlite"
+    SqliteStore(path).close()
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA user_version = 9")
+        db.commit()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="schema version 9, written by a newer lenz-contract"):
+        SqliteStore(path)
+    done = subprocess.run(
+        [sys.executable, "-m", "lenz_contract", "mock", "--port", "0", "--state", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done
+    assert "knows up to version 2" in done.stderr
+    assert path.read_bytes() == before
+
+
+def test_a_file_from_before_namespaces_becomes_the_default_namespace(tmp_path: Path) -> None:
+    """Version 1 (no namespaces): rebuilt in place, its state in `default`, seeded no more."""
+    import sqlite3
+    from contextlib import closing
+
+    from lenz_contract.mock.sqlite_store import SCHEMA_V1, SqliteBackend, dumps
+    from lenz_contract.mock.store import DEFAULT_NAMESPACE, fold, order_key
+
+    path = tmp_path / "v1.sqlite"
+    old = workflow("w1", "Old one", "2025-01-01T00:00:00Z")
+    with closing(sqlite3.connect(path)) as db:
+        for statement in SCHEMA_V1.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(
+            "INSERT INTO workflows (id, created_key, name_fold, scheduled, log_count, body)"
+            " VALUES ('w1', ?, ?, 1, 1, ?)",
+            (order_key(old["created_at"]), fold(old["name"]), dumps(old)),
+        )
+        run = execution("e1", "w1", "2025-01-02T00:00:00Z")
+        db.execute(
+            "INSERT INTO executions (id, workflow_id, started_key, fire_key, body)"
+            " VALUES ('e1', 'w1', ?, 'w1@x', ?)",
+            (order_key(run["started_at"]), dumps(run)),
+        )
+        db.execute("INSERT INTO meta (key, value) VALUES ('initialized', '1')")
+        db.commit()
+    backend = SqliteBackend(path)
+    seed = Snapshot([workflow("seed", "Seed", "2025-01-01T00:00:00Z")])
+    from datetime import UTC, datetime
+
+    store = backend.open(DEFAULT_NAMESPACE, seed, datetime(2025, 5, 1, tzinfo=UTC))
+    assert [w["id"] for w in store.list_workflows("", 0, 10).items] == ["w1"]  # not re-seeded
+    page = store.list_executions("w1", 0, 10)
+    assert page is not None and [e["id"] for e in page.items] == ["e1"]
+    assert store.list_workflows("OLD", 0, 10).total == 1
+    other = backend.open("team-a", seed, datetime(2025, 5, 1, tzinfo=UTC))
+    assert [w["id"] for w in other.list_workflows("", 0, 10).items] == ["seed"]
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    backend.close()

@@ -29,14 +29,16 @@ from .stopping import sigterm_as_ctrl_c
     "--token",
     "tokens",
     multiple=True,
-    metavar="TOKEN[=USER_ID]",
-    help="Accepted bearer token (repeatable); default lenz-mock-token for user-alfin.",
+    metavar="TOKEN[=USER_ID[@NAMESPACE]]",
+    help="Accepted bearer token (repeatable); default lenz-mock-token for user-alfin. "
+    "@NAMESPACE confines the token to that namespace.",
 )
 @click.option(
     "--state",
     "state_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Keep the state in this SQLite file (survives restarts, shared by workers).",
+    metavar="FILE|postgresql://USER@HOST:PORT/DB",
+    help="Keep the state in this SQLite file (survives restarts, shared by workers), or in a "
+    "PostgreSQL database (shared by replicas on any machine).",
 )
 @fixtures_option("whose seed/ is the starting state")
 @click.option("--seed/--no-seed", default=True, show_default=True, help="Start from the seed data.")
@@ -58,12 +60,18 @@ from .stopping import sigterm_as_ctrl_c
     type=click.IntRange(1, 64),
     help="uvicorn worker processes (needs --state).",
 )
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help="Fire schedules in the background (moving the clock fires them in any case).",
+)
 @log_level_option
 def mock_command(
     host: str,
     port: int,
     tokens: tuple[str, ...],
-    state_path: Path | None,
+    state_path: str | None,
     fixtures_dir: Path | None,
     seed: bool,
     latency_ms: float,
@@ -74,24 +82,36 @@ def mock_command(
     admin: bool,
     self_check: bool,
     workers: int,
+    scheduler: bool,
     log_level: str,
 ) -> None:
     """Serve a stateful mock of the Lenz Workflows API, driven by the OpenAPI contract.
 
     With --overlay, the mock serves the contract amended by the overlay (its /openapi.yaml and
-    docs page show the amended one).
+    docs page show the amended one). A request's X-Lenz-Mock-Namespace header (or a token bound
+    to a namespace) selects an isolated copy of the whole state, created from the seed.
     """
-    from ..mock.auth import parse_tokens
+    from ..mock.auth import parse_token_specs
     from ..mock.config import MockConfig
+    from ..mock.database_url import is_database_url
     from ..mock.server import serve
     from ..mock.snapshot import SnapshotError
+    from ..mock.state import describe_state, open_backend
+    from ..mock.store import StoreError
 
     try:
-        accepted = parse_tokens(tokens)
+        specs = parse_token_specs(tokens)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--token") from None
-    if workers > 1 and state_path is None:
-        raise click.UsageError("--workers > 1 needs --state FILE: each worker has its own memory")
+    accepted = {spec.token: spec.user for spec in specs}
+    if workers > 1 and not state_path:
+        raise click.UsageError(
+            "--workers > 1 needs --state FILE or --state postgresql://...: "
+            "each worker has its own memory"
+        )
+    database_url = state_path if state_path and is_database_url(state_path) else None
+    if state_path and database_url is None and Path(state_path).is_dir():
+        raise click.BadParameter(f"{state_path} is a folder, not a file", param_hint="--state")
     if overlay is not None and reload_spec:
         raise click.UsageError(
             "--reload-spec watches one spec file; with --overlay, write the amended spec "
@@ -100,7 +120,9 @@ def mock_command(
     config = MockConfig(
         spec_path=spec_path,
         tokens=accepted,
-        state_path=state_path,
+        token_namespaces={spec.token: spec.namespace for spec in specs if spec.namespace},
+        state_path=Path(state_path) if state_path and database_url is None else None,
+        database_url=database_url,
         fixtures_dir=fixtures_dir or FIXTURES_DIR,
         seed=seed,
         latency_ms=latency_ms,
@@ -109,17 +131,19 @@ def mock_command(
         host=host,
         admin=admin,
         self_check=self_check,
+        scheduler=scheduler,
     )
 
     def banner(url: str) -> None:
         click.echo(f"Lenz Workflows API mock listening on {url}")
-        for token, user in accepted.items():
-            click.echo(f"  token: Authorization: Bearer {token}   (user {user})")
+        for spec in specs:
+            bound = f", namespace {spec.namespace} only" if spec.namespace else ""
+            click.echo(f"  token: Authorization: Bearer {spec.token}   (user {spec.user}{bound})")
         click.echo(f"  docs:  {url}/docs   (spec: {url}/openapi.yaml, {url}/openapi.json)")
         admin_note = "" if config.admin_allowed else "   (closed: not on loopback; use --admin)"
         click.echo(f"  admin: {url}/__mock/{admin_note}")
-        where = str(state_path) if state_path else "memory"
-        click.echo(f"  state: {where}; seed {'on' if seed else 'off'}")
+        click.echo(f"  state: {describe_state(config)}; seed {'on' if seed else 'off'}")
+        click.echo("  namespaces: X-Lenz-Mock-Namespace: NAME (default: default)")
         if overlay is not None:
             click.echo(f"  overlay: {overlay} applied to the contract")
         click.echo("Press Ctrl-C to stop.", nl=True)
@@ -129,11 +153,16 @@ def mock_command(
         if overlay is not None:
             config.spec_path = _amended(spec_path, overlay, stack)
         try:
+            if workers > 1 and (database_url or state_path):  # each worker opens it: check once
+                open_backend(config).close()
             with sigterm_as_ctrl_c():  # `serve` ends quietly on Ctrl-C; SIGTERM: the same path
                 serve(config, port=port, workers=workers, log_level=log_level, on_started=banner)
         except (SpecError, SnapshotError, FixtureError) as exc:
             click.secho(f"cannot start the mock: {exc}", fg="red", err=True)
             sys.exit(1)
+        except StoreError as exc:  # a database that cannot be reached or used: a usage error
+            click.secho(f"cannot start the mock: {exc}", fg="red", err=True)
+            sys.exit(2)
     click.echo("mock stopped")
 
 

@@ -2,7 +2,8 @@
 
 Reset to the fixtures, export/import the whole state, move the clock (firing what became due),
 latency and failure injection per operationId, and the last requests with their validation
-result. Open only when the server listens on loopback or runs with `--admin`: it can wipe
+result: each for one namespace (the `X-Lenz-Mock-Namespace` header, or the namespace a bearer
+token is bound to, else `default`); `GET /__mock/namespaces` lists them all. Open only when the server listens on loopback or runs with `--admin`: it can wipe
 the state, so it must not be reachable from a network by accident.
 """
 
@@ -20,10 +21,12 @@ from ..spec import FieldError, jsontext
 from ..spec.requests import parse_json_body
 from ..spec.timestamps import format_utc, parse_rfc3339
 from ..wire import BodyTooLarge, ClientGone, read_body
+from .auth import bearer_token
 from .config import MAX_IMPORT_BYTES, is_ip_address, is_loopback
 from .dispatcher import dump_json, send_json
 from .errors import error_body, one_error
 from .faults import Failure
+from .namespaces import NAME_RULE_TEXT, NAMESPACE_HEADER, Namespace, chosen_namespace
 from .schedule import RunReport
 from .snapshot import SnapshotError, snapshot_from_json
 from .store import Snapshot
@@ -115,15 +118,35 @@ def _report(report: RunReport) -> dict[str, Any]:
     }
 
 
-def admin_routes(state: MockState) -> list[BaseRoute]:
-    service = state.service
+async def namespace_of(state: MockState, request: Request) -> Namespace:
+    """The namespace an admin request acts on: its header, else its token's, else `default`
+    (raises `NamespaceError`: 400 or 403; `StoreUnavailable`: 503)."""
+    token = bearer_token(request.headers.get("authorization"))
+    bound = (
+        state.token_namespaces.get(token) if token is not None and token in state.tokens else None
+    )
+    name = chosen_namespace(request.headers.get(NAMESPACE_HEADER), bound)
+    known = state.namespaces.known(name)
+    if known is not None:
+        return known
+    opened: Namespace = await state.call(state.namespaces.get, name)
+    return opened
 
+
+def admin_routes(state: MockState) -> list[BaseRoute]:
     async def index(request: Request) -> Response:
         return JSONAnswer(
             {
                 "ok": True,
                 "mock": state.describe(),
+                "namespaces": {
+                    "header": NAMESPACE_HEADER,
+                    "names": NAME_RULE_TEXT,
+                    "default": "default",
+                    "note": "every endpoint below acts on the request's namespace",
+                },
                 "endpoints": {
+                    "GET /__mock/namespaces": "every namespace, its workflows and clock",
                     "POST /__mock/reset": "back to the seed ({seed: false} empties)",
                     "GET /__mock/state": "export the whole state",
                     "PUT /__mock/state": "import a whole state (validated; all or nothing)",
@@ -143,12 +166,32 @@ def admin_routes(state: MockState) -> list[BaseRoute]:
         seed = body.get("seed", True) if isinstance(body, dict) else True
         if not isinstance(seed, bool):
             return bad_request([FieldError("body.seed", "must be a boolean")])
-        service.reset(seed=seed)
-        state.recorder.clear()
-        return JSONAnswer({"ok": True, "message": "state reset", "seeded": seed})
+        namespace = await namespace_of(state, request)
+        await state.call(lambda: namespace.service.reset(seed=seed))
+        namespace.recorder.clear()
+        return JSONAnswer(
+            {"ok": True, "message": "state reset", "seeded": seed, "namespace": namespace.name}
+        )
 
     async def export_state(request: Request) -> Response:
-        return JSONAnswer(service.export_state())
+        namespace = await namespace_of(state, request)
+        return JSONAnswer(await state.call(namespace.service.export_state))
+
+    async def list_namespaces(request: Request) -> Response:
+        found = await state.call(state.backend.namespaces)
+        return JSONAnswer(
+            {
+                "ok": True,
+                "data": [
+                    {
+                        "name": info.name,
+                        "workflows": info.workflows,
+                        "clock_offset_seconds": info.clock_offset_seconds,
+                    }
+                    for info in found
+                ],
+            }
+        )
 
     async def import_state(request: Request) -> Response:
         body, problem = await _json_body(request, MAX_IMPORT_BYTES)
@@ -158,11 +201,13 @@ def admin_routes(state: MockState) -> list[BaseRoute]:
             snapshot = _snapshot(state, body)
         except SnapshotError as exc:
             return bad_request(exc.errors)
-        service.import_state(snapshot)
+        namespace = await namespace_of(state, request)
+        await state.call(namespace.service.import_state, snapshot)
         return JSONAnswer(
             {
                 "ok": True,
                 "message": "state imported",
+                "namespace": namespace.name,
                 "workflows": len(snapshot.workflows),
                 "executions": len(snapshot.executions),
                 "credentials": len(snapshot.credentials),
@@ -170,11 +215,14 @@ def admin_routes(state: MockState) -> list[BaseRoute]:
         )
 
     async def get_clock(request: Request) -> Response:
-        return JSONAnswer(_clock_answer())
+        namespace = await namespace_of(state, request)
+        return JSONAnswer(await state.call(_clock_answer, namespace))
 
-    def _clock_answer() -> dict[str, Any]:
+    def _clock_answer(namespace: Namespace) -> dict[str, Any]:
+        service = namespace.service
         return {
             "ok": True,
+            "namespace": namespace.name,
             "now": service.timestamp(),
             "offset_seconds": service.clock.offset.total_seconds(),
         }
@@ -187,6 +235,8 @@ def admin_routes(state: MockState) -> list[BaseRoute]:
             return bad_request(
                 [FieldError("body", 'give exactly one of {"advance": seconds} or {"set": iso}')]
             )
+        namespace = await namespace_of(state, request)
+        service = namespace.service
         try:
             if "advance" in body:
                 seconds = body["advance"]
@@ -194,19 +244,21 @@ def admin_routes(state: MockState) -> list[BaseRoute]:
                     raise ValueError("advance must be a number of seconds")
                 if not math.isfinite(seconds) or seconds < 0 or seconds > 100 * 365 * 86400:
                     raise ValueError("advance must be between 0 and 100 years of seconds")
-                report = service.move_clock(advance=float(seconds))
+                report = await state.call(lambda: service.move_clock(advance=float(seconds)))
             else:
                 when = parse_rfc3339(body["set"])
                 if when is None:
                     raise ValueError(f"{body['set']!r} is not an RFC 3339 timestamp")
-                report = service.move_clock(to=when)
+                report = await state.call(lambda: service.move_clock(to=when))
         except (ValueError, OverflowError) as exc:
             where = "body.advance" if "advance" in body else "body.set"
             return bad_request([FieldError(where, str(exc))])
-        return JSONAnswer({**_clock_answer(), "schedules": _report(report)})
+        answer = await state.call(_clock_answer, namespace)
+        return JSONAnswer({**answer, "schedules": _report(report)})
 
     async def get_config(request: Request) -> Response:
-        return JSONAnswer({"ok": True, **state.faults.as_dict()})
+        namespace = await namespace_of(state, request)
+        return JSONAnswer({"ok": True, **namespace.faults.as_dict()})
 
     async def set_config(request: Request) -> Response:
         body, problem = await _json_body(request)
@@ -214,8 +266,9 @@ def admin_routes(state: MockState) -> list[BaseRoute]:
             return problem
         if not isinstance(body, dict):
             return bad_request([FieldError("body", "must be a JSON object")])
+        faults = (await namespace_of(state, request)).faults
         errors: list[FieldError] = []
-        latency = body.get("latency_ms", state.faults.latency_ms)
+        latency = body.get("latency_ms", faults.latency_ms)
         if isinstance(latency, bool) or not isinstance(latency, int | float):
             errors.append(FieldError("body.latency_ms", "must be a number"))
         elif not (math.isfinite(latency) and 0 <= latency <= 60_000):
@@ -223,10 +276,10 @@ def admin_routes(state: MockState) -> list[BaseRoute]:
         failures = _failures(body.get("failures"), errors) if "failures" in body else None
         if errors:
             return bad_request(errors)
-        state.faults.latency_ms = float(latency)
+        faults.latency_ms = float(latency)
         if failures is not None:
-            state.faults.failures = failures
-        return JSONAnswer({"ok": True, **state.faults.as_dict()})
+            faults.failures = failures
+        return JSONAnswer({"ok": True, **faults.as_dict()})
 
     def _failures(raw: Any, errors: list[FieldError]) -> dict[str, Failure]:
         if not isinstance(raw, dict):
@@ -261,13 +314,15 @@ def admin_routes(state: MockState) -> list[BaseRoute]:
         raw = request.query_params.get("limit", "50")
         if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
             return bad_request([FieldError("query.limit", "must be an integer from 1 to 10000")])
-        return JSONAnswer({"ok": True, "data": state.recorder.last(int(raw))})
+        namespace = await namespace_of(state, request)
+        return JSONAnswer({"ok": True, "data": namespace.recorder.last(int(raw))})
 
     async def failures(request: Request) -> Response:
         return JSONAnswer({"ok": True, "data": list(state.failures)})
 
     return [
         Route("/", index, methods=["GET"]),
+        Route("/namespaces", list_namespaces, methods=["GET"]),
         Route("/reset", reset, methods=["POST"]),
         Route("/state", export_state, methods=["GET"]),
         Route("/state", import_state, methods=["PUT", "POST"]),

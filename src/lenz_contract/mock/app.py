@@ -26,11 +26,13 @@ from starlette.types import Receive, Scope, Send
 
 from .admin import ADMIN_PREFIX, AdminGuard, JSONAnswer, admin_routes
 from .config import MockConfig
-from .dispatcher import ApiDispatcher
+from .dispatcher import RETRY_AFTER, ApiDispatcher, namespace_refusal, unavailable_body
 from .docs_page import docs_routes
 from .errors import one_error
+from .namespaces import NamespaceError
 from .reload import watch_spec
 from .state import MockState
+from .store import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -52,24 +54,34 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks: list[asyncio.Task[None]] = []
+        loop = asyncio.get_running_loop()
         if config.scheduler:
-            tasks.append(state.service.scheduler.start())
+            tasks.append(loop.create_task(state.namespaces.run(), name="lenz-mock-scheduler"))
         if config.reload_spec:
-            tasks.append(asyncio.get_running_loop().create_task(watch_spec(state)))
+            tasks.append(loop.create_task(watch_spec(state)))
         try:
             yield
         finally:
-            await state.service.scheduler.stop()
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            state.store.close()
+            state.close()
 
     async def not_found(request: Request, exc: Exception) -> Response:
         body = one_error("path", f"no endpoint at {request.url.path}")
         state.check_error_envelope(body)
         return JSONAnswer(body, 404)
+
+    async def store_unavailable(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StoreUnavailable)
+        retry = {RETRY_AFTER[0].decode(): RETRY_AFTER[1].decode()}
+        return JSONAnswer(unavailable_body(exc), 503, headers=retry)
+
+    async def namespace_refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, NamespaceError)
+        status, body = namespace_refusal(exc)
+        return JSONAnswer(body, status)
 
     async def not_allowed(request: Request, exc: Exception) -> Response:
         headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
@@ -95,7 +107,12 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Starlette:
             *docs_routes(state),
         ],
         middleware=middleware,
-        exception_handlers={404: not_found, 405: not_allowed},
+        exception_handlers={
+            404: not_found,
+            405: not_allowed,
+            StoreUnavailable: store_unavailable,
+            NamespaceError: namespace_refused,
+        },
         lifespan=lifespan,
     )
     app.state.mock = state

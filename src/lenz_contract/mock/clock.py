@@ -41,6 +41,12 @@ class MockClock:
         return cls(source=lambda: at)
 
     @property
+    def source(self) -> Callable[[], datetime]:
+        """The time this clock is ahead of (real UTC time, or a frozen instant in tests): each
+        namespace's clock shares it, with an offset of its own."""
+        return self._source
+
+    @property
     def offset(self) -> timedelta:
         """How far the clock is ahead of its source; persist it to keep the time across restarts."""
         with self._lock:

@@ -23,8 +23,13 @@ class MockConfig:
     """The spec to serve (default: the shipped one)."""
     tokens: Mapping[str, str] = field(default_factory=lambda: {DEFAULT_TOKEN: DEFAULT_USER})
     """Accepted bearer tokens and the user each one stands for."""
+    token_namespaces: Mapping[str, str] = field(default_factory=dict)
+    """Tokens confined to a namespace (`--token TOKEN=USER@NAMESPACE`)."""
     state_path: Path | None = None
-    """A SQLite file to keep the state in; None keeps it in memory."""
+    """A SQLite file to keep the state in; None keeps it in memory (or in `database_url`)."""
+    database_url: str | None = None
+    """A PostgreSQL URL (`postgresql://USER@HOST:PORT/DB`) to keep the state in, shared by
+    every replica and worker that names it."""
     fixtures_dir: Path = FIXTURES_DIR
     seed: bool = True
     latency_ms: float = 0.0

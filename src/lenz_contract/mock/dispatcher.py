@@ -1,7 +1,8 @@
 """The Lenz API's request path: one pure-ASGI route that answers every spec operation.
 
-Per request, in order: find the operation (the spec's router, `spec.routing`), optional
-latency, bearer token (401), `Prefer` (forced documented answer), failure injection, body (413
+Per request, in order: find the operation (the spec's router, `spec.routing`), its namespace
+(`X-Lenz-Mock-Namespace` or the token's: 400/403, `namespaces.py`), optional latency, bearer
+token (401), `Prefer` (forced documented answer), failure injection, body (413
 over the limit), validation with the compiled validators (400/415, `validate_request`), the
 operation's handler, the self-check of the answer against the spec, and one record in the ring
 buffer. No Starlette Request/Response objects and no `BaseHTTPMiddleware`: this path must serve
@@ -22,12 +23,16 @@ from .. import wire
 from ..spec import FieldError, SchemaValidator, jsontext
 from ..spec.requests import BAD_REQUEST, RequestVerdict, read_query
 from ..wire import BodyTooLarge, ClientGone, read_body
-from .auth import bearer_user
+from .auth import bearer_token
 from .errors import UNAUTHORIZED_REASON, error_body, one_error
 from .handlers import HANDLERS, Call
+from .namespaces import NAMESPACE_HEADER, NAMESPACE_HEADER_RAW, NamespaceError, chosen_namespace
 from .prefer import preferred_answer
+from .store import StoreUnavailable
 
 if TYPE_CHECKING:
+    from .namespaces import Namespace
+    from .recorder import RequestRecorder
     from .runtime import OperationPlan
     from .state import MockState
 
@@ -38,6 +43,18 @@ MOCK_HEADER = (wire.MOCK_HEADER.encode(), wire.MOCK_HEADER_VALUE.encode())
 """Says "this is the mock" on every API answer: the conformance suite then runs its execution
 checks without `--allow-execute` (executing on a mock harms no one)."""
 SERVER_ERROR = 500
+UNAVAILABLE = 503
+RETRY_AFTER = (b"retry-after", b"1")
+
+
+def unavailable_body(exc: StoreUnavailable) -> dict[str, Any]:
+    """The Lenz error envelope of a 503: the state cannot be reached now (the database)."""
+    return error_body([FieldError("state", str(exc))], "service unavailable")
+
+
+def namespace_refusal(exc: NamespaceError) -> tuple[int, dict[str, Any]]:
+    where = "header.Authorization" if exc.status == 403 else f"header.{NAMESPACE_HEADER}"
+    return exc.status, one_error(where, str(exc))
 
 
 def dump_json(body: Any) -> bytes:
@@ -100,10 +117,16 @@ class ApiDispatcher:
         started = time.perf_counter()
         state = self.state
         op_id = plan.operation.operation_id
+        where: list[RequestRecorder] = [state.recorder]
         try:
-            status, body, extra, errors, checked = await self._serve(scope, receive, plan, params)
+            status, body, extra, errors, checked = await self._serve(
+                scope, receive, plan, params, where
+            )
         except ClientGone:
             return  # nobody is left to answer
+        except StoreUnavailable as exc:  # the database is away: say so, and when to retry
+            body = unavailable_body(exc)
+            status, extra, errors, checked = UNAVAILABLE, [RETRY_AFTER], body_errors(body), False
         except Exception as exc:  # a bug: answer it loudly, never crash the connection
             logger.exception("the mock failed on %s %s", scope["method"], scope["path"])
             state.note_failure(f"{op_id}: {type(exc).__name__}: {exc}")
@@ -116,15 +139,21 @@ class ApiDispatcher:
             )
         if checked and state.config.self_check:
             status, body = self._self_check(plan, status, body)
-        await self._answer(scope, send, op_id, status, body, started, errors, extra)
+        await self._answer(scope, send, op_id, status, body, started, errors, extra, where[0])
 
     async def _serve(
-        self, scope: Scope, receive: Receive, plan: OperationPlan, params: Mapping[str, str]
+        self,
+        scope: Scope,
+        receive: Receive,
+        plan: OperationPlan,
+        params: Mapping[str, str],
+        where: list[RequestRecorder],
     ) -> tuple[int, Any, list[tuple[bytes, bytes]], list[FieldError], bool]:
-        """`(status, body, extra headers, request errors, self-check it?)`."""
+        """`(status, body, extra headers, request errors, self-check it?)`; `where[0]` becomes
+        the request log of the request's namespace once it is known."""
         state = self.state
         op = plan.operation
-        authorization = content_type = prefer = None
+        authorization = content_type = prefer = namespace_header = None
         content_length = -1
         for name, value in scope["headers"]:
             if name == b"authorization":
@@ -135,17 +164,37 @@ class ApiDispatcher:
                 prefer = value.decode("latin-1")
             elif name == b"content-length" and value.isdigit():
                 content_length = int(value)
-        if state.faults.latency_ms > 0:
-            await asyncio.sleep(state.faults.latency_ms / 1000)
-        user = bearer_user(authorization, state.tokens)
+            elif name == NAMESPACE_HEADER_RAW:
+                namespace_header = value.decode("latin-1")
+        token = bearer_token(authorization)
+        user = bound = None
+        if token is not None:
+            user = state.tokens.get(token)
+            bound = state.token_namespaces.get(token) if user is not None else None
+        try:
+            chosen = chosen_namespace(namespace_header, bound)
+            namespace: Namespace | None = state.namespaces.known(chosen)
+            if namespace is None and not (op.requires_auth and user is None):
+                namespace = await state.call(state.namespaces.get, chosen)  # may create it
+        except NamespaceError as exc:
+            status, body = namespace_refusal(exc)
+            return status, body, [], body_errors(body), False
+        faults = state.faults if namespace is None else namespace.faults
+        if namespace is not None:
+            where[0] = namespace.recorder
+        if faults.latency_ms > 0:
+            await asyncio.sleep(faults.latency_ms / 1000)
         if op.requires_auth and user is None:
             body = one_error("header.Authorization", UNAUTHORIZED_REASON)
             return 401, body, [(b"www-authenticate", b"Bearer")], body_errors(body), True
+        if namespace is None:
+            namespace = await state.call(state.namespaces.get, chosen)
+            where[0] = namespace.recorder
         if prefer is not None:
             forced = preferred_answer(op, prefer, state.recorded_examples.get(op.operation_id))
             if forced is not None:
                 return forced[0], forced[1], [], body_errors(forced[1]), True
-        injected = state.faults.failure_for(op.operation_id)
+        injected = namespace.faults.failure_for(op.operation_id)
         if injected is not None:
             body = one_error("mock", f"failure injected for {op.operation_id} (admin API)")
             return injected, body, [], body_errors(body), False
@@ -175,9 +224,9 @@ class ApiDispatcher:
             assert fallback is not None
             return fallback[0], fallback[1], [], [], True
         call = Call(
-            plan, state.service, user or "anonymous", verdict.path, verdict.query, verdict.body
+            plan, namespace.service, user or "anonymous", verdict.path, verdict.query, verdict.body
         )
-        status, body = handler(call)
+        status, body = await state.call(handler, call)
         return status, body, [], body_errors(body), True
 
     def _self_check(self, plan: OperationPlan, status: int, body: Any) -> tuple[int, Any]:
@@ -206,9 +255,10 @@ class ApiDispatcher:
         started: float,
         errors: list[FieldError],
         headers: list[tuple[bytes, bytes]] | None = None,
+        recorder: RequestRecorder | None = None,
     ) -> None:
         await send_json(send, status, body, [MOCK_HEADER, *(headers or [])])
-        self.state.recorder.record(
+        (recorder or self.state.recorder).record(
             scope, operation_id=op_id, status=status, errors=errors, started=started
         )
 

@@ -9,6 +9,13 @@ that check, one equal to `now` is due now. A workflow is due only from its `crea
 `updated_at` on (a workflow created at 07:30 does not fire for 07:00 of the same day), and the
 scheduler never replays time before it started.
 
+Two ways to find what is due. The mock's stores keep, per workflow, the instant after which
+its fires are still to come (`due_after`) and its next fire time (`next_due`, a sortable key),
+updated on every write and every fire (`due_entry`, `plan_fires`): a check reads only the
+workflows whose `next_due` has come (`Scheduler(due=...)`), so it costs what is due, not what
+exists. The scan (`Scheduler(list_workflows=...)`) reads every scheduled workflow each check;
+it is the reference the due index is tested against (tests/mock/engine/test_due_index.py).
+
 Runaway bound: when the clock jumps far ahead (a year, for `* * * * * *`), at most `limit` fire
 times per workflow are fired per check (the earliest ones); the rest of that window is skipped,
 not queued, and the workflow is named in `RunReport.truncated`. Replaying millions of missed
@@ -24,10 +31,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from ..spec.timestamps import parse_rfc3339
+from ..spec.timestamps import format_utc, parse_rfc3339
 from .clock import as_utc
 
 logger = logging.getLogger(__name__)
@@ -51,6 +58,30 @@ DEFAULT_LIMIT = 1000
 CRON_FIELDS = 6
 SCHEDULE_TRIGGER = "schedule"
 """The `trigger_node.type` that the scheduler fires (the docs' only trigger type)."""
+
+
+NOW_KEY = ""
+"""A `next_due` key that is due at once (sorts before every time): a workflow whose schedule
+must be worked out by the next check (a broken cron to report, a row from an older schema)."""
+
+
+def due_key(when: datetime) -> str:
+    """The sortable text form of an instant the stores keep (`order_key`'s form:
+    `2025-04-30T07:00:00.000000Z`), compared as text by every store."""
+    if when.tzinfo is not UTC:
+        when = as_utc(when)
+    # isoformat is C and ~6x faster than strftime (a create computes two of these)
+    return when.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def fire_key(workflow_id: str, fire_time: datetime) -> str:
+    """One scheduled fire, whichever replica, worker or path fires it (unique per namespace)."""
+    return f"{workflow_id}@{format_utc(fire_time)}"
+
+
+def from_key(key: str | None) -> datetime | None:
+    """The instant of a `due_key` (None for None or `NOW_KEY`)."""
+    return parse_rfc3339(key) if key else None
 
 
 class CronError(ValueError):
@@ -105,6 +136,108 @@ def due_fires(cron: str, after: datetime, until: datetime, limit: int = DEFAULT_
         if len(times) == limit:
             return DueFires(times, truncated=True)
         times.append(nxt)
+
+
+@functools.lru_cache(maxsize=8192)
+def next_fire(cron: str, after: datetime) -> datetime | None:
+    """The first fire time of `cron` after `after` (None when it never comes); cached, because
+    workflows written in the same second with the same cron share it (croniter costs ~300 µs)."""
+    _load_croniter()
+    try:
+        found: datetime = croniter(cron, after, second_at_beginning=True).get_next(datetime)
+    except CroniterBadDateError:
+        return None
+    return found
+
+
+def _latest(*times: datetime | None) -> datetime | None:
+    present = [t for t in times if t is not None]
+    return max(present) if present else None
+
+
+def due_entry(workflow: Mapping[str, Any], floor: datetime | None) -> tuple[str | None, str | None]:
+    """`(due_after, next_due)` keys a store keeps for `workflow` as it writes it.
+
+    Fires are due after the workflow's `updated_at` / `created_at` and after `floor` (the
+    namespace's floor: nothing before its creation, last import or restart is replayed);
+    `next_due` is the first cron time after that. `(None, None)`: not scheduled (inactive, or
+    another trigger). A scheduled workflow that cannot be scheduled (bad cron or timestamp)
+    is due at once (`NOW_KEY`), so that the next check reports it, once.
+    """
+    try:
+        scheduled = scheduled_workflow(workflow)
+    except ValueError:
+        return None, NOW_KEY
+    if scheduled is None:
+        return None, None
+    anchor = _latest(scheduled.due_from, floor)
+    if anchor is None:
+        return None, NOW_KEY
+    nxt = next_fire(scheduled.cron, anchor)
+    return due_key(anchor), (due_key(nxt) if nxt is not None else None)
+
+
+@dataclass
+class Planned:
+    """What one due workflow fires in a check, and where its schedule stands afterwards."""
+
+    workflow_id: str
+    fires: list[tuple[datetime, dict[str, Any]]] = field(default_factory=list)
+    """`(fire time, execution)`, oldest first: the runs to record (one fire key each)."""
+    next_due: str | None = None
+    truncated: bool = False
+    problem: str | None = None
+    errors: list[tuple[datetime, str]] = field(default_factory=list)
+
+
+Execute = Callable[[Mapping[str, Any], datetime], dict[str, Any]]
+
+
+class FirePlanner:
+    """Works out each due workflow's fires in `(after, now]` and its next due time.
+
+    One per check: workflows sharing a cron and a window start share one croniter walk (the
+    same saving as the scan's, `Scheduler._collect`). `execute(workflow, fire_time)` builds
+    the run (the engine); a run that raises is reported, and not retried.
+    """
+
+    def __init__(self, execute: Execute, limit: int = DEFAULT_LIMIT) -> None:
+        self._execute = execute
+        self.limit = limit
+        self._windows: dict[tuple[str, datetime, datetime], DueFires] = {}
+
+    def __call__(
+        self, workflow: Mapping[str, Any], after: datetime | None, now: datetime
+    ) -> Planned:
+        workflow_id = str(workflow.get("id"))
+        try:
+            scheduled = scheduled_workflow(workflow)
+        except ValueError as exc:
+            return Planned(workflow_id, problem=str(exc))
+        if scheduled is None:
+            return Planned(workflow_id)
+        start = _latest(after, scheduled.due_from) or now
+        key = (scheduled.cron, start, now)
+        found = self._windows.get(key)
+        if found is None:
+            found = self._windows[key] = due_fires(scheduled.cron, start, now, self.limit)
+        planned = Planned(workflow_id, truncated=found.truncated)
+        if found.truncated:
+            logger.warning(
+                "workflow %s: more than %d runs due up to %s; the rest are skipped",
+                workflow_id,
+                self.limit,
+                now.isoformat(),
+            )
+        for fire_time in found.times:
+            try:
+                planned.fires.append((fire_time, self._execute(workflow, fire_time)))
+            except Exception as exc:
+                logger.exception("scheduled run of %s at %s failed", workflow_id, fire_time)
+                planned.errors.append((fire_time, f"{type(exc).__name__}: {exc}"))
+        nxt = next_fire(scheduled.cron, as_utc(now))
+        planned.next_due = due_key(nxt) if nxt is not None else None
+        return planned
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,10 +320,31 @@ class RunReport:
 
 FireCallback = Callable[[str, datetime], None]
 ListWorkflows = Callable[[], Iterable[Mapping[str, Any]]]
+RunDue = Callable[[RunReport, datetime, float | None], None]
+"""A store-backed check: fire what is due up to `now` into the report (the due index);
+the float is the clock offset to record with it (a clock move), or None."""
+
+
+def report_planned(report: RunReport, planned: Iterable[Planned]) -> None:
+    """Add what a store-backed check did to `report` (fires sorted as the scan sorts them)."""
+    fired: list[Fire] = []
+    for item in planned:
+        fired += [Fire(item.workflow_id, fire_time) for fire_time, _ in item.fires]
+        if item.truncated:
+            report.truncated.append(item.workflow_id)
+        if item.problem is not None:
+            report.problems[item.workflow_id] = item.problem
+        report.errors += [(Fire(item.workflow_id, t), why) for t, why in item.errors]
+    fired.sort(key=lambda fire: (fire.fire_time, fire.workflow_id))
+    report.fired += fired
 
 
 class Scheduler:
     """Fires due schedules through `fire(workflow_id, fire_time)`; storage-agnostic.
+
+    What is due comes from the scan (`list_workflows` and `fire`: every scheduled workflow is
+    read each check) or from a store's due index (`due`: only what is due is read, and the
+    store records the runs and moves each workflow's next due time in one write).
 
     Drive it both ways: `start()` in the app's lifespan (a task that calls `run_due()` about
     every `interval` seconds, in a worker thread unless `threaded=False`), and `run_due()`
@@ -203,16 +357,20 @@ class Scheduler:
         self,
         *,
         clock: Callable[[], datetime],
-        list_workflows: ListWorkflows,
-        fire: FireCallback,
+        list_workflows: ListWorkflows | None = None,
+        fire: FireCallback | None = None,
+        due: RunDue | None = None,
         since: datetime | None = None,
         limit: int = DEFAULT_LIMIT,
         interval: float = 1.0,
         threaded: bool = True,
     ) -> None:
+        if due is None and (list_workflows is None or fire is None):
+            raise TypeError("give `due`, or both `list_workflows` and `fire`")
         self._clock = clock
-        self._list_workflows = list_workflows
-        self._fire = fire
+        self._list_workflows: ListWorkflows = list_workflows or (lambda: ())
+        self._fire: FireCallback = fire or (lambda workflow_id, fire_time: None)
+        self._due = due
         self._last = as_utc(since if since is not None else clock(), "since")
         self.limit = limit
         self.interval = interval
@@ -221,11 +379,21 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._known: dict[str, tuple[tuple[Any, ...], ScheduledWorkflow | None]] = {}
 
-    def run_due(self, now: datetime | None = None) -> RunReport:
-        """Fire every schedule due in `(last check, now]`, oldest first; `now` defaults to the clock."""
+    def run_due(
+        self, now: datetime | None = None, *, clock_offset: float | None = None
+    ) -> RunReport:
+        """Fire every schedule due in `(last check, now]`, oldest first; `now` defaults to the clock.
+
+        With a due index, what is due is each workflow's own window (`due_after`, now]; the
+        store records `clock_offset` (a clock move) in the same exclusive write.
+        """
         with self._lock:
             until = as_utc(now if now is not None else self._clock(), "now")
             report = RunReport(checked_from=self._last, checked_until=max(until, self._last))
+            if self._due is not None:
+                self._due(report, until, clock_offset)
+                self._last = max(until, self._last)
+                return report
             if until <= self._last:
                 return report
             due = self._collect(report, self._last, until)

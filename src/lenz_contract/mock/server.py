@@ -2,7 +2,7 @@
 
 One worker serves the app built in this process. Several workers (`--workers N`) each import
 `app_from_env`, which rebuilds the same config from an environment variable; they must share a
-`--state` file, since each worker has its own memory.
+`--state` file or database, since each worker has its own memory.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 
 from .app import create_app
 from .config import MockConfig
+from .gc_policy import freeze_survivors
 
 CONFIG_ENV = "LENZ_MOCK_CONFIG"
 FACTORY = "lenz_contract.mock.server:app_from_env"
@@ -39,11 +40,13 @@ def config_from_env(text: str) -> MockConfig:
         if data.get(key) is not None:
             data[key] = Path(data[key])
     data["cors_origins"] = tuple(data.get("cors_origins") or ())
+    data["token_namespaces"] = dict(data.get("token_namespaces") or {})
     return MockConfig(**data)
 
 
 def app_from_env() -> Starlette:
     """uvicorn's factory for worker processes (`--workers N`)."""
+    freeze_survivors()
     return create_app(config_from_env(os.environ[CONFIG_ENV]))
 
 
@@ -71,6 +74,7 @@ def serve(
     on_started: Callable[[str], None] = lambda url: None,
 ) -> None:
     """Run until SIGINT/SIGTERM, then shut down cleanly (lifespan stops the scheduler)."""
+    freeze_survivors()
     settings: dict[str, Any] = {
         "host": config.host,
         "port": port,

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any
 from ..spec import Spec
 from ..spec.timestamps import format_utc
 from .clock import MockClock
-from .schedule import RunReport, Scheduler
-from .store import KEPT_WHEN_LEFT_OUT, JSONDict, Page, Snapshot, Store
+from .schedule import FirePlanner, RunReport, Scheduler, fire_key, report_planned
+from .store import CLOCK_OFFSET_KEY, KEPT_WHEN_LEFT_OUT, JSONDict, Page, Snapshot, Store
 
 if TYPE_CHECKING:
     from .engine import EngineContext, MessageCounter
 
 logger = logging.getLogger(__name__)
 
-CLOCK_OFFSET_KEY = "clock_offset_seconds"
+__all__ = ["CLOCK_OFFSET_KEY", "WorkflowService", "fire_key"]
 
 
 class StoreCredentials(Collection[str]):
@@ -95,11 +95,6 @@ def workflow_fields(
     }
 
 
-def fire_key(workflow_id: str, fire_time: datetime) -> str:
-    """One scheduled fire, whichever worker or path fires it."""
-    return f"{workflow_id}@{format_utc(fire_time)}"
-
-
 class WorkflowService:
     """The mock's behaviour on its state; thread-safe as far as its store is."""
 
@@ -113,9 +108,7 @@ class WorkflowService:
         self._engine_lock = threading.Lock()
         self._messages: MessageCounter | None = None
         self._engine: EngineContext | None = None
-        self.scheduler = Scheduler(
-            clock=self.now, list_workflows=store.scheduled_workflows, fire=self.fire_scheduled
-        )
+        self.scheduler = Scheduler(clock=self.now, due=self._run_due)
 
     @property
     def engine(self) -> EngineContext:
@@ -165,14 +158,34 @@ class WorkflowService:
             self.clock.advance(ahead)
 
     def move_clock(self, *, advance: float | None = None, to: datetime | None = None) -> RunReport:
-        """Move the clock forward (raises ValueError backwards) and fire what became due."""
+        """Move the clock forward (raises ValueError backwards) and fire what became due.
+
+        The store records the new offset and fires in one exclusive write, so another replica's
+        background check cannot fire part of it in between: the answer lists every fire.
+        """
         self.now()
         if advance is not None:
             self.clock.advance(advance)
         if to is not None:
             self.clock.set(to)
-        self.store.set_meta(CLOCK_OFFSET_KEY, repr(self.clock.offset.total_seconds()))
-        return self.scheduler.run_due(self.clock.now())
+        offset = self.clock.offset.total_seconds()
+        return self.scheduler.run_due(self.clock.now(), clock_offset=offset)
+
+    def _run_due(self, report: RunReport, now: datetime, clock_offset: float | None) -> None:
+        """The scheduler's check through the store's due index (`Store.fire_due`): only the
+        workflows whose next due time has come are read. A background check (no clock move)
+        skips a namespace another replica is firing at this moment."""
+        planner = FirePlanner(self._execute_scheduled, self.scheduler.limit)
+        planned = self.store.fire_due(
+            now, planner, clock_offset=clock_offset, wait=clock_offset is not None
+        )
+        if planned is not None:
+            report_planned(report, planned)
+
+    def _execute_scheduled(self, workflow: Mapping[str, Any], fire_time: datetime) -> JSONDict:
+        from .engine import execute_scheduled
+
+        return execute_scheduled(workflow, fire_time, context=self.engine)
 
     # --- workflows ---------------------------------------------------------------------------
 
@@ -227,23 +240,13 @@ class WorkflowService:
         )
         return execution if self.store.add_execution(execution) else None
 
-    def fire_scheduled(self, workflow_id: str, fire_time: datetime) -> None:
-        """The scheduler's callback: one run per (workflow, fire time), even across workers."""
-        workflow = self.store.get_workflow(workflow_id)
-        if workflow is None:
-            return
-        from .engine import execute_scheduled
-
-        execution = execute_scheduled(workflow, fire_time, context=self.engine)
-        self.store.add_execution(execution, fire_key=fire_key(workflow_id, fire_time))
-
     def list_executions(self, workflow_id: str, page: int, limit: int) -> Page | None:
         return self.store.list_executions(workflow_id, (page - 1) * limit, limit)
 
     # --- whole state -------------------------------------------------------------------------
 
     def reset(self, *, seed: bool = True) -> None:
-        self.store.restore(self.seed if seed else Snapshot())
+        self.store.restore(self.seed if seed else Snapshot(), floor=self.now())
 
     def export_state(self) -> dict[str, Any]:
         snapshot = self.store.snapshot()
@@ -258,4 +261,4 @@ class WorkflowService:
         }
 
     def import_state(self, snapshot: Snapshot) -> None:
-        self.store.restore(snapshot)
+        self.store.restore(snapshot, floor=self.now())

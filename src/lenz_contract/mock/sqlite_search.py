@@ -72,6 +72,13 @@ def has_search_index(db: sqlite3.Connection) -> bool:
     return found is not None
 
 
+def drop_search_index(db: sqlite3.Connection) -> None:
+    """Remove the index and its triggers (before the table it indexes is rebuilt)."""
+    for trigger in ("insert", "delete", "update"):
+        db.execute(f"DROP TRIGGER IF EXISTS {SEARCH_TABLE}_{trigger}")
+    db.execute(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
+
+
 def ensure_search_index(db: sqlite3.Connection) -> bool:
     """Create and fill the index when the file has none (call inside a write transaction).
 
@@ -117,11 +124,13 @@ def rarest_trigram(db: sqlite3.Connection, needle: str, cap: int) -> tuple[str, 
 
 
 INDEXED_FILTER = (
-    f" WHERE rowid IN (SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH ?"
+    f" AND rowid IN (SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH ?"
     f" UNION ALL SELECT rowid FROM workflows WHERE {HAS_NUL})"
     " AND instr(name_fold, ?) > 0"
 )
-SCAN_FILTER = " WHERE instr(name_fold, ?) > 0"
+SCAN_FILTER = " AND instr(name_fold, ?) > 0"
+"""Both follow the store's `WHERE ns = ?`: the index holds every namespace's names (a
+candidate of another namespace is dropped by that condition)."""
 DENSE = 8
 """A trigram in more than 1/DENSE of the names does not pay: reading the order index with
 `instr` costs less than looking that many rows up and sorting them."""
@@ -131,7 +140,7 @@ FEWEST_PROBED = 256
 def search_filter(
     db: sqlite3.Connection, needle: str, indexed: bool, workflows: int
 ) -> tuple[str, tuple[str, ...]]:
-    """The WHERE clause (and its parameters) selecting the names that hold `needle`.
+    """The conditions (`AND ...`, and their parameters) selecting the names holding `needle`.
 
     Through the index, only the rows holding the needle's rarest trigram are read (a phrase
     of all its trigrams reads every one's list: "grp-07" measured 1.8 ms against 0.04 ms for

@@ -1,6 +1,11 @@
 """Where the mock keeps its workflows, executions and credentials: the `Store` protocol and the
 in-memory store.
 
+A `Store` is one namespace's state (`namespaces.py`: a header or a token selects one); a
+`Backend` is where the namespaces live (memory, a SQLite file, a PostgreSQL database) and opens
+each one, seeding it once. Every store also keeps each scheduled workflow's next due time
+(`schedule.due_entry`), so the scheduler's check reads only what is due (`fire_due`).
+
 Orders are the ones docs/contract-decisions.md fixes: workflows by `created_at` then `id`, a
 workflow's executions newest first. Both stores keep those orders as they write, so a page costs
 O(page), never a sort per request, and a search reads an index of name trigrams instead of
@@ -9,16 +14,19 @@ every name: the benchmark holds 100,000 workflows and 1,000,000 executions.
 
 from __future__ import annotations
 
+import heapq
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from ..spec.timestamps import format_utc, parse_rfc3339
 from .name_index import NameIndex
 from .runlog import PLACE_BYTES, RunCodec, RunLog, in_arrival_order, placed, run_key
+from .schedule import Planned, due_entry, due_key, fire_key, from_key
 
 JSONDict = dict[str, Any]
 SEARCH_CACHE_SIZE = 32
@@ -26,6 +34,26 @@ DENSE_SEARCH = 8
 """A search matching more than 1/DENSE_SEARCH of the names is ordered by one pass over the
 list instead of sorting its hits."""
 FREE_SLOT = ("", "")
+DEFAULT_NAMESPACE = "default"
+"""The namespace of requests that name none (and of every state written before namespaces)."""
+CLOCK_OFFSET_KEY = "clock_offset_seconds"
+"""The meta key of a namespace's clock offset (seconds ahead of real time)."""
+INITIALIZED_MARKER = "initialized"
+"""The meta key saying a namespace was seeded (a state file keeps what it has)."""
+
+Plan = Callable[[dict[str, Any], datetime | None, datetime], Planned]
+"""`plan(workflow, fires due after, now)`: a due workflow's runs and next due time
+(`schedule.FirePlanner`); a store calls it inside its exclusive write."""
+
+
+class StoreError(RuntimeError):
+    """The state cannot be opened or used as it is (a schema of a newer version, a database
+    refusing the connection at start-up): the mock does not start; the message says why."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The state cannot be reached now (the database is down or too slow); the request may
+    be retried. The mock answers 503 with the reason; never raised by the memory store."""
 
 
 @dataclass(frozen=True)
@@ -46,10 +74,13 @@ class Snapshot:
 
 
 class Store(Protocol):
-    """What the mock needs from its storage; every method is atomic on its own."""
+    """One namespace's state, as the mock needs it; every method is atomic on its own."""
 
     shared: bool
     """True when other processes may write the same state (the clock must then be re-read)."""
+    offloaded: bool
+    """True when a call may wait on a network (the server then calls it off the event loop)."""
+    namespace: str
 
     def list_workflows(self, search: str, offset: int, limit: int) -> Page: ...
 
@@ -84,8 +115,27 @@ class Store(Protocol):
 
     def snapshot(self) -> Snapshot: ...
 
-    def restore(self, snapshot: Snapshot) -> None:
-        """Replace the whole state at once (the snapshot is already validated)."""
+    def restore(self, snapshot: Snapshot, floor: datetime | None = None) -> None:
+        """Replace the whole state at once (the snapshot is already validated); schedules
+        fire only after `floor` (the namespace's now: an import replays nothing)."""
+        ...
+
+    def fire_due(
+        self, now: datetime, plan: Plan, *, clock_offset: float | None = None, wait: bool = True
+    ) -> list[Planned] | None:
+        """Fire every workflow whose next due time is at or before `now`, alone: one process
+        and thread at a time per namespace. For each, `plan` gives its runs (recorded with a
+        unique fire key) and its next due time. `clock_offset` (a clock move) is recorded in
+        the same write, never moving the clock back. None when `wait` is False and another
+        process is firing this namespace at this moment."""
+        ...
+
+    def next_due(self) -> str | None:
+        """The earliest next due time (`schedule.due_key`), or None: nothing is scheduled."""
+        ...
+
+    def raise_floor(self, floor: datetime) -> None:
+        """Nothing before `floor` fires any more (a restart does not replay the downtime)."""
         ...
 
     def get_meta(self, key: str) -> str | None: ...
@@ -93,6 +143,42 @@ class Store(Protocol):
     def set_meta(self, key: str, value: str) -> None: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class NamespaceInfo:
+    name: str
+    workflows: int
+    clock_offset_seconds: float
+
+
+class Backend(Protocol):
+    """Where the namespaces live; opens each one's `Store`."""
+
+    shared: bool
+    offloaded: bool
+
+    def open(self, namespace: str, seed: Snapshot, floor: datetime) -> Store:
+        """The namespace's store; a new namespace is created from `seed`, once even when
+        several processes open it at the same moment, with its schedules due after `floor`."""
+        ...
+
+    def namespaces(self) -> list[NamespaceInfo]: ...
+
+    def pending(self) -> dict[str, tuple[float, str]]:
+        """Per namespace with a schedule: its clock offset and earliest next due time (the
+        scheduler's cheap look before it fires anything)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def offset_of(stored: str | None) -> float:
+    """A stored clock offset (0 when absent or unreadable)."""
+    try:
+        return max(float(stored), 0.0) if stored is not None else 0.0
+    except ValueError:
+        return 0.0
 
 
 def order_key(timestamp: Any) -> str:
@@ -155,8 +241,13 @@ class MemoryStore:
     """
 
     shared = False
+    offloaded = False
 
-    def __init__(self) -> None:
+    def __init__(self, namespace: str = DEFAULT_NAMESPACE, floor: datetime | None = None) -> None:
+        self.namespace = namespace
+        self._floor = floor
+        self._due: dict[str, tuple[str | None, str]] = {}  # id -> (due_after, next_due) keys
+        self._due_heap: list[tuple[str, str]] = []  # (next_due, id); stale entries skipped
         self._lock = threading.RLock()
         self._workflows: dict[str, JSONDict] = {}
         self._order: list[tuple[str, str]] = []  # (created key, id), kept sorted
@@ -231,6 +322,7 @@ class MemoryStore:
             self._names.rename(self._slot_of[workflow_id], fold(replaced.get("name")))
             self._search_cache.clear()
             self._workflows[workflow_id] = replaced
+            self._schedule(workflow_id, replaced)
             return replaced
 
     def delete_workflow(self, workflow_id: str) -> bool:
@@ -257,6 +349,22 @@ class MemoryStore:
         self._order_slots.insert(index, slot)
         self._workflows[workflow_id] = workflow
         self._search_cache.clear()
+        self._schedule(workflow_id, workflow)
+
+    def _schedule(self, workflow_id: str, workflow: JSONDict) -> None:
+        """Keep the workflow's next due time (see `schedule.due_entry`)."""
+        after, nxt = due_entry(workflow, self._floor)
+        self._set_due(workflow_id, after, nxt)
+
+    def _set_due(self, workflow_id: str, after: str | None, nxt: str | None) -> None:
+        if nxt is None:
+            self._due.pop(workflow_id, None)
+            return
+        self._due[workflow_id] = (after, nxt)
+        heapq.heappush(self._due_heap, (nxt, workflow_id))
+        if len(self._due_heap) > 2 * len(self._due) + 1024:  # stale entries: rebuild
+            self._due_heap = [(entry[1], wid) for wid, entry in self._due.items()]
+            heapq.heapify(self._due_heap)
 
     def _remove(self, workflow_id: str) -> None:
         current = self._workflows.pop(workflow_id)
@@ -267,6 +375,7 @@ class MemoryStore:
         self._names.remove(slot)
         self._slot_keys[slot] = FREE_SLOT
         self._search_cache.clear()
+        self._due.pop(workflow_id, None)
 
     # --- executions --------------------------------------------------------------------------
 
@@ -319,8 +428,12 @@ class MemoryStore:
             decode = self._codec.decode
         return Snapshot(workflows, [decode(blob, PLACE_BYTES) for blob in blobs], credentials)
 
-    def restore(self, snapshot: Snapshot) -> None:
+    def restore(self, snapshot: Snapshot, floor: datetime | None = None) -> None:
         with self._lock:
+            if floor is not None:
+                self._floor = floor
+            self._due.clear()
+            self._due_heap.clear()
             self._workflows.clear()
             self._order.clear()
             self._order_slots.clear()
@@ -337,11 +450,97 @@ class MemoryStore:
                 self._append(execution["workflow_id"], execution)
             self._credentials = list(snapshot.credentials)
 
+    # --- the scheduler's due index --------------------------------------------------------------
+
+    def fire_due(
+        self, now: datetime, plan: Plan, *, clock_offset: float | None = None, wait: bool = True
+    ) -> list[Planned] | None:
+        """Pops the heap while its top is due: O(due × log n), nothing else is read."""
+        with self._lock:
+            if clock_offset is not None:
+                stored = offset_of(self._meta.get(CLOCK_OFFSET_KEY))
+                self._meta[CLOCK_OFFSET_KEY] = repr(max(stored, clock_offset))
+            now_key, floor_key = due_key(now), due_key(self._floor) if self._floor else None
+            done: list[Planned] = []
+            heap = self._due_heap
+            while heap and heap[0][0] <= now_key:
+                nxt, workflow_id = heapq.heappop(heap)
+                entry = self._due.get(workflow_id)
+                if entry is None or entry[1] != nxt:
+                    continue  # stale: rescheduled or deleted since
+                after = max(k for k in (entry[0], floor_key, "") if k is not None)
+                planned = plan(self._workflows[workflow_id], from_key(after), now)
+                for fire_time, execution in planned.fires:
+                    key = fire_key(workflow_id, fire_time)
+                    if key not in self._fire_keys:
+                        self._fire_keys.add(key)
+                        self._append(workflow_id, execution)
+                self._set_due(workflow_id, now_key, planned.next_due)
+                done.append(planned)
+            return done
+
+    def next_due(self) -> str | None:
+        with self._lock:
+            heap = self._due_heap
+            while heap and self._due.get(heap[0][1], (None, None))[1] != heap[0][0]:
+                heapq.heappop(heap)
+            return heap[0][0] if heap else None
+
+    def raise_floor(self, floor: datetime) -> None:
+        with self._lock:
+            if self._floor is None or floor > self._floor:
+                self._floor = floor
+
     def get_meta(self, key: str) -> str | None:
         return self._meta.get(key)
 
     def set_meta(self, key: str, value: str) -> None:
         self._meta[key] = value
+
+    def close(self) -> None:
+        pass
+
+
+class MemoryBackend:
+    """Namespaces as memory stores, one per name, in this process only."""
+
+    shared = False
+    offloaded = False
+
+    def __init__(self) -> None:
+        self._stores: dict[str, MemoryStore] = {}
+        self._lock = threading.Lock()
+
+    def open(self, namespace: str, seed: Snapshot, floor: datetime) -> MemoryStore:
+        with self._lock:
+            store = self._stores.get(namespace)
+            if store is None:
+                store = MemoryStore(namespace, floor)
+                store.restore(seed, floor)
+                self._stores[namespace] = store
+            return store
+
+    def namespaces(self) -> list[NamespaceInfo]:
+        with self._lock:
+            stores = sorted(self._stores.items())
+        return [
+            NamespaceInfo(
+                name,
+                store.list_workflows("", 0, 0).total,
+                offset_of(store.get_meta(CLOCK_OFFSET_KEY)),
+            )
+            for name, store in stores
+        ]
+
+    def pending(self) -> dict[str, tuple[float, str]]:
+        with self._lock:
+            stores = list(self._stores.items())
+        out: dict[str, tuple[float, str]] = {}
+        for name, store in stores:
+            nxt = store.next_due()
+            if nxt is not None:
+                out[name] = (offset_of(store.get_meta(CLOCK_OFFSET_KEY)), nxt)
+        return out
 
     def close(self) -> None:
         pass
