@@ -165,7 +165,10 @@ def test_generated_names_match_the_plain_scan(
 @settings(max_examples=100, derandomize=True, deadline=None)
 @given(
     steps=st.lists(
-        st.tuples(st.sampled_from(["add", "rename", "remove"]), st.text(st.sampled_from(TRICKY))),
+        st.tuples(
+            st.sampled_from(["add", "rename", "remove", "search"]),
+            st.text(st.sampled_from(TRICKY)),
+        ),
         max_size=40,
     ),
     needle=st.text(st.sampled_from(TRICKY), min_size=1, max_size=4),
@@ -173,10 +176,14 @@ def test_generated_names_match_the_plain_scan(
 def test_the_name_index_stays_exact_through_reused_slots(
     steps: list[tuple[str, str]], needle: str
 ) -> None:
-    """Renames and removals leave stale postings and freed slots are reused: still exact."""
+    """Renames and removals leave stale postings, freed slots are reused, names wait unposted
+    until a search (which may come between any two writes): still exact."""
     index, live = NameIndex(), dict[int, str]()
     for action, name in steps:
-        if action == "add" or not live:
+        if action == "search":
+            hits = index.search(fold(name) or "abc")
+            assert sorted(hits) == sorted(s for s, n in live.items() if (fold(name) or "abc") in n)
+        elif action == "add" or not live:
             slot = index.add(fold(name))
             live[slot] = fold(name)
         elif action == "rename":
@@ -203,3 +210,17 @@ def test_a_big_index_rebuilds_its_postings_and_stays_exact() -> None:
     assert sorted(index.search("laporan")) == slots[2900:]
     assert sorted(index.search("renamed 0001")) == list(range(10, 20))
     assert index._entries <= 2 * index._needed + 4096  # rebuilt, not only grown
+
+
+def test_names_are_posted_by_the_first_search_not_by_each_add() -> None:
+    """A burst of creates costs no trigram work; the next search posts them, once."""
+    index = NameIndex()
+    slots = [index.add(f"camera lobby {n}") for n in range(100)]
+    assert index._postings == {} and index._entries == 0
+    index.rename(slots[0], "renamed before posting")
+    index.remove(slots[1])
+    assert sorted(index.search("lobby")) == slots[2:]
+    assert sorted(index.search("before post")) == [slots[0]]
+    posted = index._entries
+    assert sorted(index.search("lobby")) == slots[2:]
+    assert index._entries == posted  # nothing posted twice

@@ -102,7 +102,8 @@ def test_a_newer_schema_is_refused_and_left_untouched(postgres_url: str) -> None
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute("UPDATE lenz_schema SET version = 99, written_by = '9.9.9'")
     before = tables(postgres_url)
-    with pytest.raises(StoreError, match=r"schema version 99 .*lenz-contract 9\.9\.9.* up to 2"):
+    known = rf"schema version 99 .*lenz-contract 9\.9\.9.* up to {SCHEMA_VERSION}"
+    with pytest.raises(StoreError, match=known):
         PostgresStore(postgres_url)
     done = start_mock("--state", postgres_url)
     assert done.returncode == 2, done
@@ -138,6 +139,12 @@ def test_an_older_schema_is_migrated_with_its_state(postgres_url: str) -> None:
     page = store.list_executions("wf-old", 0, 10)
     assert page is not None and [e["id"] for e in page.items] == ["exec-old"]
     assert store.next_due() == NOW_KEY  # due at once: the first check works out its schedule
+    assert store.list_workflows("", 0, 10).total == 1  # the kept count starts from the rows
+    store.insert_workflow({**workflow, "id": "wf-new"})
+    assert store.delete_workflow("wf-old")
+    assert [(w["id"], p.total) for p in [store.list_workflows("", 0, 10)] for w in p.items] == [
+        ("wf-new", 1)
+    ]
     store.close()
     again = PostgresStore(postgres_url)  # a second start finds the current version
     again.close()

@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Router
 from starlette.types import Receive, Scope, Send
 
+from ..wire import cors_middleware
 from .admin import ADMIN_PREFIX, AdminGuard, JSONAnswer, admin_routes
 from .config import MockConfig
 from .dispatcher import RETRY_AFTER, ApiDispatcher, namespace_refusal, unavailable_body
@@ -89,18 +90,15 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Starlette:
         state.check_error_envelope(body)
         return JSONAnswer(body, 405, headers=headers)
 
-    middleware = []
-    if config.cors_origins:
-        middleware.append(
-            Middleware(
-                BrowserOnlyCORS,
-                allow_origins=list(config.cors_origins),
-                allow_methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
-                allow_headers=CORS_HEADERS,
-                max_age=600,
-            )
-        )
-    middleware.append(Middleware(ApiDispatcher, state=state))
+    middleware = [
+        *cors_middleware(
+            config.cors_origins,
+            methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
+            headers=CORS_HEADERS,
+            middleware=BrowserOnlyCORS,
+        ),
+        Middleware(ApiDispatcher, state=state),
+    ]
     app = Starlette(
         routes=[
             Mount(ADMIN_PREFIX, app=AdminGuard(_admin_app(state), state)),

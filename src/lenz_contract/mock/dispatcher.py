@@ -74,7 +74,7 @@ async def send_json(
     await send({"type": "http.response.body", "body": payload})
 
 
-class ApiDispatcher:
+class ApiDispatcher(wire.HttpMiddleware):
     """Pure-ASGI middleware answering every path the spec declares (a known path with another
     method is a 405); anything else goes on to the Starlette app (admin, docs, 404).
 
@@ -83,13 +83,10 @@ class ApiDispatcher:
     """
 
     def __init__(self, app: ASGIApp, state: MockState) -> None:
-        self.app = app
+        super().__init__(app)
         self.state = state
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         runtime = self.state.runtime
         op, params, _, allowed = runtime.router.match(scope["method"], _route_path(scope))
         if op is not None:

@@ -28,7 +28,10 @@ holds the GIL; a trigram lookup reads only the candidates.
 
 Writes never rewrite posting lists: a rename or delete leaves stale entries that the check
 drops, and the lists are rebuilt from the live names once they hold twice as many entries as
-the live names need, so the cost stays amortised O(1) per write.
+the live names need, so the cost stays amortised O(1) per write. A name added (or renamed
+before it was posted) waits in `_pending` until the next search posts it: a burst of creates
+(a CI job seeding, a load test) costs no trigram work until somebody searches, which took 10 %
+of the mock's CPU at 50 concurrent creates.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class NameIndex:
         self._names: list[str | None] = []
         self._free: list[int] = []
         self._postings: dict[str, array[int]] = {}
+        self._pending: set[int] = set()  # slots whose name is not posted yet
         self._entries = 0  # entries in all posting lists, stale ones included
         self._needed = 0  # entries the live names need
 
@@ -70,10 +74,13 @@ class NameIndex:
         else:
             slot = len(self._names)
             self._names.append(folded)
-        self._post(slot, trigrams(folded))
+        self._pending.add(slot)
         return slot
 
     def rename(self, slot: int, folded: str) -> None:
+        if slot in self._pending:  # nothing posted yet: the new name is posted instead
+            self._names[slot] = folded
+            return
         old = self._names[slot]
         self._names[slot] = folded
         before = trigrams(old) if old is not None else set()
@@ -87,13 +94,16 @@ class NameIndex:
         old = self._names[slot]
         if old is None:
             return
-        self._needed -= len(trigrams(old))
         self._names[slot] = None
         self._free.append(slot)
+        if slot in self._pending:
+            self._pending.discard(slot)
+            return
+        self._needed -= len(trigrams(old))
         self._maybe_rebuild()
 
     def clear(self) -> None:
-        self._names, self._free, self._postings = [], [], {}
+        self._names, self._free, self._postings, self._pending = [], [], {}, set()
         self._entries = self._needed = 0
 
     def search(self, needle: str) -> Collection[int]:
@@ -101,6 +111,7 @@ class NameIndex:
         names = self._names
         if len(needle) < SHORTEST_INDEXED:
             return [slot for slot, name in enumerate(names) if name is not None and needle in name]
+        self.post_pending()
         rarest: array[int] | None = None
         for gram in trigrams(needle):
             listed = self._postings.get(gram)
@@ -116,6 +127,15 @@ class NameIndex:
                 found.add(slot)
         return found
 
+    def post_pending(self) -> None:
+        """Post the names added since the last search (a search does it by itself)."""
+        names = self._names
+        for slot in self._pending:
+            name = names[slot]
+            if name is not None:
+                self._post(slot, trigrams(name))
+        self._pending.clear()
+
     def _post(self, slot: int, grams: set[str]) -> None:
         postings = self._postings
         for gram in grams:
@@ -129,7 +149,7 @@ class NameIndex:
 
     def _maybe_rebuild(self) -> None:
         if self._entries > max(REBUILD_MINIMUM, REBUILD_FACTOR * self._needed):
-            self._postings = {}
+            self._postings, self._pending = {}, set()
             self._entries = self._needed = 0
             for slot, name in enumerate(self._names):
                 if name is not None:

@@ -59,6 +59,7 @@ from .store import (
     INITIALIZED_MARKER,
     JSONDict,
     NamespaceInfo,
+    OpenedStores,
     Page,
     Plan,
     Snapshot,
@@ -67,15 +68,17 @@ from .store import (
     clamp_offset,
     fold,
     is_scheduled,
+    keyset_pages,
     offset_of,
     order_key,
+    plan_due_row,
     replaced_workflow,
 )
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 CONNECT_TIMEOUT = 5
 """Seconds a connection attempt may take (libpq's `connect_timeout`)."""
 POOL_WAIT = 5.0
@@ -88,11 +91,13 @@ PROBE_INTERVAL = 0.5
 """After a lost database, one call in this many seconds tries again; the others fail at once."""
 CHUNK = 500
 """Due workflows claimed per statement of a check."""
+COUNT_SHARDS = 32
+"""Rows each namespace's workflow count is spread over (see `MIGRATIONS`, version 3)."""
 SCHEMA_LOCK = 0x4C454E5A  # "LENZ": one advisory lock for schema creation and migrations
 NUL_STAND_IN = "\uffff"
 """PostgreSQL text cannot hold U+0000; `name_fold` stores U+FFFF for it (see the module)."""
 
-MIGRATIONS: dict[int, str] = {
+MIGRATIONS: dict[int, str | tuple[str, ...]] = {
     1: """
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE TABLE namespaces (
@@ -143,8 +148,38 @@ ALTER TABLE workflows ADD COLUMN due_after text COLLATE "C", ADD COLUMN next_due
 CREATE INDEX workflows_due ON workflows (ns, next_due) WHERE next_due IS NOT NULL;
 UPDATE workflows SET next_due = '{NOW_KEY}' WHERE scheduled
 """,
+    3: (
+        'CREATE TABLE workflow_counts (ns text COLLATE "C" NOT NULL, shard smallint NOT NULL,'
+        " n bigint NOT NULL, PRIMARY KEY (ns, shard))",
+        "INSERT INTO workflow_counts (ns, shard, n) SELECT ns, 0, count(*) FROM workflows"
+        " GROUP BY ns",
+        f"""CREATE FUNCTION lenz_count_added() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    INSERT INTO workflow_counts AS c (ns, shard, n)
+    SELECT ns, floor(random() * {COUNT_SHARDS})::smallint, count(*) FROM added GROUP BY ns
+    ON CONFLICT (ns, shard) DO UPDATE SET n = c.n + excluded.n;
+    RETURN NULL;
+END $$""",
+        f"""CREATE FUNCTION lenz_count_removed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    INSERT INTO workflow_counts AS c (ns, shard, n)
+    SELECT ns, floor(random() * {COUNT_SHARDS})::smallint, -count(*) FROM removed GROUP BY ns
+    ON CONFLICT (ns, shard) DO UPDATE SET n = c.n + excluded.n;
+    RETURN NULL;
+END $$""",
+        "CREATE TRIGGER workflows_count_added AFTER INSERT ON workflows"
+        " REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION lenz_count_added()",
+        "CREATE TRIGGER workflows_count_removed AFTER DELETE ON workflows"
+        " REFERENCING OLD TABLE AS removed FOR EACH STATEMENT"
+        " EXECUTE FUNCTION lenz_count_removed()",
+    ),
 }
-"""Each version's DDL, applied in order from the database's version to `SCHEMA_VERSION`."""
+"""Each version's DDL, applied in order from the database's version to `SCHEMA_VERSION`: a
+text of statements split at `;`, or (where a function body holds `;`) the statements.
+
+Version 3 keeps each namespace's number of workflows in `workflow_counts`, by triggers, so
+that every path that writes rows (a create, a delete, an import's COPY) keeps it: a list
+read `count(*)` over the namespace's rows before, 14.7 ms a request at 100,000 workflows.
+The count is spread over `COUNT_SHARDS` rows (a write adds to a random one, a list sums
+them) so that parallel creates do not queue on one row lock until their commits."""
 
 
 def program_version() -> str:
@@ -203,7 +238,8 @@ def migrate(conn: psycopg.Connection[Any], url: str, upto: int = SCHEMA_VERSION)
                 "lenz-contract, or use another database. Nothing was changed."
             )
         for step in range(version + 1, upto + 1):
-            for statement in MIGRATIONS[step].split(";"):
+            ddl = MIGRATIONS[step]
+            for statement in ddl if isinstance(ddl, tuple) else ddl.split(";"):
                 if statement.strip():
                     conn.execute(statement.encode())
             conn.execute(
@@ -325,7 +361,7 @@ def _lock_key(namespace: str) -> str:
 
 
 PAGE_SQL = """
-SELECT t.total, p.body FROM (SELECT count(*) AS total FROM workflows WHERE {where}) t
+SELECT t.total, p.body FROM ({total}) t
 LEFT JOIN LATERAL (
     SELECT body, created_key, id FROM workflows WHERE {where}
     ORDER BY created_key, id LIMIT %(limit)s OFFSET %(offset)s
@@ -333,6 +369,9 @@ LEFT JOIN LATERAL (
 ORDER BY p.created_key, p.id
 """
 """A page and the total of the same list, from one statement (one snapshot: they agree)."""
+COUNTED_TOTAL = "SELECT coalesce(sum(n), 0) AS total FROM workflow_counts WHERE ns = %(ns)s"
+"""The total of a list without a search: the namespace's kept count."""
+MATCHED_TOTAL = "SELECT count(*) AS total FROM workflows WHERE {where}"
 
 ADD_EXECUTION_SQL = """
 WITH w AS (
@@ -400,7 +439,8 @@ class PostgresStore:
                 return self._search_exactly(needle, offset, limit)
             where += " AND name_fold LIKE %(pattern)s"
             params["pattern"] = like_pattern(needle)
-        rows = self._all(PAGE_SQL.format(where=where), params)
+        total_sql = MATCHED_TOTAL.format(where=where) if search else COUNTED_TOTAL
+        rows = self._all(PAGE_SQL.format(total=total_sql, where=where), params)
         total = int(rows[0][0]) if rows else 0
         return Page([loads(r[1]) for r in rows if r[1] is not None], total)
 
@@ -521,18 +561,16 @@ class PostgresStore:
         return Page([loads(r[1]) for r in rows if r[1] is not None], int(rows[0][0]))
 
     def scheduled_workflows(self) -> Iterator[JSONDict]:
-        after = ""
-        while True:
-            rows = self._all(
+        rows = keyset_pages(
+            lambda after: self._all(
                 "SELECT id, body FROM workflows WHERE ns = %s AND scheduled AND id > %s"
                 " ORDER BY id LIMIT %s",
                 (self.namespace, after, CHUNK),
-            )
-            for row in rows:
-                yield loads(row[1])
-            if len(rows) < CHUNK:
-                return
-            after = rows[-1][0]
+            ),
+            "",
+            CHUNK,
+        )
+        return (loads(row[1]) for row in rows)
 
     # --- the scheduler's due index -------------------------------------------------------------
 
@@ -574,8 +612,7 @@ class PostgresStore:
                 runs: list[dict[str, Any]] = []
                 moves: list[tuple[Any, ...]] = []
                 for workflow_id, body, due_after in rows:
-                    after = max(k for k in (due_after, floor_key, "") if k is not None)
-                    planned = plan(loads(body), from_key(after), now)
+                    planned = plan_due_row(plan, loads(body), due_after, floor_key, now)
                     runs += [
                         self._execution_params(execution, fire_key(workflow_id, fire_time))
                         for fire_time, execution in planned.fires
@@ -723,31 +760,26 @@ class PostgresStore:
             self._db.close()
 
 
-class PostgresBackend:
+class PostgresBackend(OpenedStores[PostgresStore]):
     """Every namespace in one PostgreSQL database, one pool per process."""
 
     shared = True
     offloaded = True
 
     def __init__(self, url: str, pool_size: int = 16) -> None:
+        super().__init__()
         self.database = PostgresDatabase(url, pool_size + 2)  # + the scheduler and its lookups
-        self._stores: dict[str, PostgresStore] = {}
-        self._lock = threading.Lock()
 
-    def open(self, namespace: str, seed: Snapshot, floor: datetime) -> PostgresStore:
-        with self._lock:
-            store = self._stores.get(namespace)
-        if store is None:
-            store = PostgresStore(self.database, namespace)
-            store.restore_once(seed, INITIALIZED_MARKER, floor)
-            with self._lock:
-                store = self._stores.setdefault(namespace, store)
+    def make(self, namespace: str, seed: Snapshot, floor: datetime) -> PostgresStore:
+        store = PostgresStore(self.database, namespace)
+        store.restore_once(seed, INITIALIZED_MARKER, floor)
         return store
 
     def namespaces(self) -> list[NamespaceInfo]:
         with self.database.connection() as conn:
             rows = conn.execute(
-                "SELECT n.name, (SELECT count(*) FROM workflows w WHERE w.ns = n.name), m.value"
+                "SELECT n.name, (SELECT coalesce(sum(c.n), 0) FROM workflow_counts c"
+                " WHERE c.ns = n.name), m.value"
                 " FROM namespaces n LEFT JOIN meta m ON m.ns = n.name AND m.key = %s"
                 " ORDER BY n.name",
                 (CLOCK_OFFSET_KEY,),

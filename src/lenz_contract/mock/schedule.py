@@ -65,6 +65,7 @@ NOW_KEY = ""
 must be worked out by the next check (a broken cron to report, a row from an older schema)."""
 
 
+@functools.lru_cache(maxsize=4096)
 def due_key(when: datetime) -> str:
     """The sortable text form of an instant the stores keep (`order_key`'s form:
     `2025-04-30T07:00:00.000000Z`), compared as text by every store."""
@@ -289,8 +290,10 @@ def schedule_key(workflow: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def _instant(stamp: str) -> datetime:
-    """A workflow's timestamp as an instant; a broken one makes the workflow a problem."""
+    """A workflow's timestamp as an instant; a broken one makes the workflow a problem.
+    Cached: workflows written in the same second share their timestamp."""
     when = parse_rfc3339(stamp)
     if when is None:
         raise ValueError(f"{stamp!r} is not an RFC 3339 timestamp")

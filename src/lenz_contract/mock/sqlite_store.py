@@ -53,6 +53,7 @@ from .store import (
     INITIALIZED_MARKER,
     JSONDict,
     NamespaceInfo,
+    OpenedStores,
     Page,
     Plan,
     Snapshot,
@@ -60,8 +61,10 @@ from .store import (
     clamp_offset,
     fold,
     is_scheduled,
+    keyset_pages,
     offset_of,
     order_key,
+    plan_due_row,
     replaced_workflow,
 )
 from .store import SEARCH_CACHE_SIZE as COUNT_CACHE_SIZE
@@ -455,18 +458,16 @@ class SqliteStore:
     def scheduled_workflows(self) -> Iterator[JSONDict]:
         """Read in chunks by rowid (the partial index `workflows_scheduled` holds it), each
         under the lock for one short query."""
-        after = -(2**63)
-        while True:
-            rows = self._rows(
+        rows = keyset_pages(
+            lambda after: self._rows(
                 "SELECT rowid, body FROM workflows WHERE ns = ? AND scheduled = 1 AND rowid > ?"
                 " ORDER BY rowid LIMIT ?",
                 (self.namespace, after, SCHEDULED_CHUNK),
-            )
-            for row in rows:
-                yield loads(row[1])
-            if len(rows) < SCHEDULED_CHUNK:
-                return
-            after = rows[-1][0]
+            ),
+            -(2**63),
+            SCHEDULED_CHUNK,
+        )
+        return (loads(row[1]) for row in rows)
 
     # --- the scheduler's due index -------------------------------------------------------------
 
@@ -494,8 +495,7 @@ class SqliteStore:
                     (self.namespace, now_key, SCHEDULED_CHUNK),
                 ).fetchall()
                 for workflow_id, body, due_after in rows:
-                    after = max(k for k in (due_after, floor_key, "") if k is not None)
-                    planned = plan(loads(body), from_key(after), now)
+                    planned = plan_due_row(plan, loads(body), due_after, floor_key, now)
                     for fire_time, execution in planned.fires:
                         key = fire_key(workflow_id, fire_time)
                         self._add_execution(db, execution, key)
@@ -609,25 +609,20 @@ class SqliteStore:
             self._file.close()
 
 
-class SqliteBackend:
+class SqliteBackend(OpenedStores[SqliteStore]):
     """Every namespace in one SQLite file, one connection per process."""
 
     shared = True
     offloaded = False
 
     def __init__(self, path: Path | str) -> None:
+        super().__init__()
         self.file = SqliteFile(path)
-        self._stores: dict[str, SqliteStore] = {}
-        self._lock = threading.Lock()
 
-    def open(self, namespace: str, seed: Snapshot, floor: datetime) -> SqliteStore:
-        with self._lock:
-            store = self._stores.get(namespace)
-            if store is None:
-                store = SqliteStore(self.file, namespace)
-                store.restore_once(seed, INITIALIZED_MARKER, floor)
-                self._stores[namespace] = store
-            return store
+    def make(self, namespace: str, seed: Snapshot, floor: datetime) -> SqliteStore:
+        store = SqliteStore(self.file, namespace)
+        store.restore_once(seed, INITIALIZED_MARKER, floor)
+        return store
 
     def namespaces(self) -> list[NamespaceInfo]:
         rows = self.file.rows(

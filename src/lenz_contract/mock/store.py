@@ -14,16 +14,17 @@ every name: the benchmark holds 100,000 workflows and 1,000,000 executions.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
-from ..spec.timestamps import format_utc, parse_rfc3339
+from ..spec.timestamps import parse_rfc3339
 from .name_index import NameIndex
 from .runlog import PLACE_BYTES, RunCodec, RunLog, in_arrival_order, placed, run_key
 from .schedule import Planned, due_entry, due_key, fire_key, from_key
@@ -173,6 +174,40 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+S = TypeVar("S")
+
+
+class OpenedStores(Generic[S]):
+    """The stores a backend has opened in this process, one per namespace.
+
+    A new namespace's store is made (and seeded, which may take a database's time) outside the
+    lock; when two requests open it at once the first one registered wins, and the stores'
+    own seeding (`restore_once`, or a pure copy of the seed in memory) makes the loser
+    harmless.
+    """
+
+    def __init__(self) -> None:
+        self._stores: dict[str, S] = {}
+        self._lock = threading.Lock()
+
+    def open(self, namespace: str, seed: Snapshot, floor: datetime) -> S:
+        with self._lock:
+            store = self._stores.get(namespace)
+        if store is None:
+            store = self.make(namespace, seed, floor)
+            with self._lock:
+                store = self._stores.setdefault(namespace, store)
+        return store
+
+    def make(self, namespace: str, seed: Snapshot, floor: datetime) -> S:
+        """A store for `namespace`, created from `seed` if it is new."""
+        raise NotImplementedError
+
+    def opened(self) -> list[tuple[str, S]]:
+        with self._lock:
+            return sorted(self._stores.items(), key=lambda item: item[0])
+
+
 def offset_of(stored: str | None) -> float:
     """A stored clock offset (0 when absent or unreadable)."""
     try:
@@ -183,12 +218,16 @@ def offset_of(stored: str | None) -> float:
 
 def order_key(timestamp: Any) -> str:
     """A sortable UTC form of an RFC 3339 timestamp (seed data may carry offsets)."""
-    if isinstance(timestamp, str):
-        parsed = parse_rfc3339(timestamp)
-        if parsed is None:
-            return timestamp
-        return format_utc(parsed)[:-1] + f".{parsed.microsecond:06d}Z"
-    return ""
+    return _order_key(timestamp) if isinstance(timestamp, str) else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _order_key(timestamp: str) -> str:
+    """Cached: the mock writes whole seconds, so a burst of creates shares one timestamp."""
+    parsed = parse_rfc3339(timestamp)
+    if parsed is None:
+        return timestamp
+    return due_key(parsed)  # one sortable form for the list order and the due index
 
 
 def fold(name: Any) -> str:
@@ -225,6 +264,28 @@ def replaced_workflow(current: JSONDict, fields: JSONDict, updated_at: str) -> J
         "created_at": current["created_at"],
         "updated_at": updated_at,
     }
+
+
+def keyset_pages(fetch: Callable[[Any], list[Any]], first: Any, size: int) -> Iterator[Any]:
+    """Every row of a query read `size` rows at a time: `fetch(after)` gives the rows whose
+    key (their first column) follows `after`, in key order. Each read is one short query, so a
+    database store never holds its lock, or a transaction, across the whole table."""
+    after = first
+    while True:
+        rows = fetch(after)
+        yield from rows
+        if len(rows) < size:
+            return
+        after = rows[-1][0]
+
+
+def plan_due_row(
+    plan: Plan, workflow: JSONDict, due_after: str | None, floor: str | None, now: datetime
+) -> Planned:
+    """`plan` for a due workflow as a database store holds it: fires are due after the later
+    of its `due_after` and its namespace's floor (both `due_key`s)."""
+    after = max(key for key in (due_after, floor, "") if key is not None)
+    return plan(workflow, from_key(after), now)
 
 
 def clamp_offset(offset: int) -> int:
@@ -446,6 +507,7 @@ class MemoryStore:
             self._fire_keys.clear()
             for workflow in snapshot.workflows:
                 self._insert(workflow)
+            self._names.post_pending()  # a seed or an import: its first search stays fast
             for execution in snapshot.executions:
                 self._append(execution["workflow_id"], execution)
             self._credentials = list(snapshot.credentials)
@@ -501,28 +563,19 @@ class MemoryStore:
         pass
 
 
-class MemoryBackend:
+class MemoryBackend(OpenedStores[MemoryStore]):
     """Namespaces as memory stores, one per name, in this process only."""
 
     shared = False
     offloaded = False
 
-    def __init__(self) -> None:
-        self._stores: dict[str, MemoryStore] = {}
-        self._lock = threading.Lock()
-
-    def open(self, namespace: str, seed: Snapshot, floor: datetime) -> MemoryStore:
-        with self._lock:
-            store = self._stores.get(namespace)
-            if store is None:
-                store = MemoryStore(namespace, floor)
-                store.restore(seed, floor)
-                self._stores[namespace] = store
-            return store
+    def make(self, namespace: str, seed: Snapshot, floor: datetime) -> MemoryStore:
+        store = MemoryStore(namespace, floor)
+        store.restore(seed, floor)
+        return store
 
     def namespaces(self) -> list[NamespaceInfo]:
-        with self._lock:
-            stores = sorted(self._stores.items())
+        stores = self.opened()
         return [
             NamespaceInfo(
                 name,
@@ -533,8 +586,7 @@ class MemoryBackend:
         ]
 
     def pending(self) -> dict[str, tuple[float, str]]:
-        with self._lock:
-            stores = list(self._stores.items())
+        stores = self.opened()
         out: dict[str, tuple[float, str]] = {}
         for name, store in stores:
             nxt = store.next_due()

@@ -45,4 +45,5 @@ def format_utc(when: datetime) -> str:
     """`2025-04-30T07:00:00Z`: how the mock writes every timestamp (whole seconds, UTC, Z)."""
     if when.tzinfo is None:
         raise ValueError(f"a timezone-aware datetime is needed, got naive {when.isoformat()}")
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat is C and several times faster than strftime (every create writes one)
+    return when.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
