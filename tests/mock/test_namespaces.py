@@ -16,7 +16,7 @@ import pytest
 from starlette.applications import Starlette
 
 from lenz_contract.mock.auth import parse_token_specs
-from lenz_contract.mock.namespaces import NAMESPACE_HEADER, check_name, is_name
+from lenz_contract.mock.namespaces import NAMESPACE_HEADER, NamespaceError, check_name, is_name
 
 from ..conftest import load_fixture
 from ..support.live import serve
@@ -183,6 +183,85 @@ async def test_a_bound_token_is_confined_to_its_namespace(make_app: AppFactory) 
         # the admin API follows the token too
         exported = await client.get("/__mock/state", headers=job)
         assert wid in {w["id"] for w in exported.json()["workflows"]}
+
+
+@anyio
+async def test_a_deleted_namespace_takes_all_it_held_and_starts_again_from_the_seed(
+    each_store_client: httpx.AsyncClient,
+) -> None:
+    client = each_store_client
+    mine = await create(client, "job 9's", "ci-9")
+    run = await client.post("/api/workflows/wf-uuid-001/execute", headers=ns("ci-9"))
+    assert run.status_code == 200
+    seed_runs = (await client.get("/api/workflows/wf-uuid-001/logs", headers=AUTH)).json()
+    gone = await client.delete("/__mock/namespaces/ci-9")
+    assert gone.status_code == 200, gone.text
+    assert gone.json() == {"ok": True, "message": "namespace deleted", "namespace": "ci-9"}
+    listed = (await client.get("/__mock/namespaces")).json()["data"]
+    assert "ci-9" not in {n["name"] for n in listed}
+    assert await ids(client, "ci-9") == ["wf-uuid-001"]  # named again: the seed, afresh
+    logs = (await client.get("/api/workflows/wf-uuid-001/logs", headers=ns("ci-9"))).json()
+    assert logs["total_data"] == seed_runs["total_data"]
+    assert (await client.get(f"/api/workflows/{mine}", headers=ns("ci-9"))).status_code == 404
+    assert await ids(client, None) == ["wf-uuid-001"]  # the others untouched
+    missing = await client.delete("/__mock/namespaces/never-made")
+    assert missing.status_code == 404
+    assert missing.json()["errors"] == [
+        {"path": "path.name", "reason": "there is no namespace 'never-made'"}
+    ]
+    bad = await client.delete("/__mock/namespaces/CI%209")
+    assert bad.status_code == 400 and "is not a namespace name" in bad.text
+
+
+@anyio
+async def test_a_bound_token_deletes_only_its_own_namespace(make_app: AppFactory) -> None:
+    app = make_app(tokens={"job-1": "ci"}, token_namespaces={"job-1": "ci-1"})
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock.test") as client:
+        job = {"Authorization": "Bearer job-1"}
+        assert (await client.get("/api/workflows", headers=job)).status_code == 200
+        other = await client.delete("/__mock/namespaces/default", headers=job)
+        assert other.status_code == 403, other.text
+        own = await client.delete("/__mock/namespaces/ci-1", headers=job)
+        assert own.status_code == 200, own.text
+
+
+def test_deleting_a_namespace_frees_its_place_under_the_limit(make_app: AppFactory) -> None:
+    namespaces = make_app().state.mock.namespaces
+    namespaces.limit = len(namespaces.opened()) + 2
+    namespaces.get("a"), namespaces.get("b")
+    with pytest.raises(NamespaceError, match="DELETE /__mock/namespaces/NAME"):
+        namespaces.get("c")
+    assert namespaces.drop("a") and not namespaces.drop("a")
+    assert namespaces.get("c").name == "c"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_processes_sharing_a_store_forget_a_namespace_another_one_deleted(
+    make_app: AppFactory, kind: str, request: pytest.FixtureRequest, tmp_path: Any
+) -> None:
+    """Two mock states on one store, as two workers or two replicas: the second closes the
+    namespace the first deleted at its next background check, not before."""
+    option: dict[str, Any] = (
+        {"state_path": tmp_path / "s.sqlite"}
+        if kind == "sqlite"
+        else {"database_url": request.getfixturevalue("postgres_url")}
+    )
+    first, second = make_app(**option).state.mock, make_app(**option).state.mock
+    try:
+        made = second.namespaces.get("ci-3")
+        assert first.namespaces.get("ci-3").name == "ci-3"
+        made.service.create_workflow({**CREATE, "name": "job 3's"})
+        assert first.namespaces.drop("ci-3")
+        assert second.namespaces.known("ci-3") is made  # not yet: no check has run
+        second.namespaces.tick(fire=False)
+        assert second.namespaces.known("ci-3") is None
+        again = second.namespaces.get("ci-3")
+        assert [w["id"] for w in again.store.list_workflows("", 0, 10).items] == ["wf-uuid-001"]
+        assert second.namespaces.forget_dropped() == []  # what exists is kept
+    finally:
+        first.close()
+        second.close()
 
 
 @anyio

@@ -156,3 +156,30 @@ def test_parallel_ci_jobs_spread_over_replicas_never_see_each_other(
         "data"
     ]
     assert {f"ci-{n}" for n in range(JOBS)} <= {n["name"] for n in listed}
+
+
+def test_a_namespace_deleted_on_one_replica_starts_from_the_seed_on_the_other(
+    replicas: list[CliProcess],
+) -> None:
+    """A CI job deletes its namespace when it ends; the other replica, which has it open,
+    forgets it by its next background check (about a second: until then it may answer the name
+    as an empty namespace) and then serves the name afresh from the seed."""
+    a, b = (httpx.Client(base_url=r.base_url, headers=AUTH, timeout=30) for r in replicas)
+    job = {NAMESPACE: "ci-77"}
+    with a, b:
+        made = b.post("/api/workflows", json=CREATE, headers=job).json()["data"]["id"]
+        assert made in {w["id"] for w in a.get("/api/workflows", headers=job).json()["data"]}
+        gone = a.delete("/__mock/namespaces/ci-77")
+        assert gone.status_code == 200 and gone.json()["namespace"] == "ci-77", gone.text
+        assert "ci-77" not in {n["name"] for n in b.get("/__mock/namespaces").json()["data"]}
+        assert b.get(f"/api/workflows/{made}", headers=job).status_code == 404  # at once
+        deadline = time.monotonic() + 10
+        while True:
+            seeded = b.get("/api/workflows", headers=job).json()
+            if [w["id"] for w in seeded["data"]] == ["wf-uuid-001"]:
+                break
+            assert seeded["data"] == [], seeded  # the window: empty, never the old state
+            assert time.monotonic() < deadline, "the other replica never served the seed again"
+            time.sleep(0.2)
+        assert b.get(f"/api/workflows/{made}", headers=job).status_code == 404
+        assert a.delete("/__mock/namespaces/never-made").status_code == 404

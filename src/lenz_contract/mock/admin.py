@@ -3,8 +3,10 @@
 Reset to the fixtures, export/import the whole state, move the clock (firing what became due),
 latency and failure injection per operationId, and the last requests with their validation
 result: each for one namespace (the `X-Lenz-Mock-Namespace` header, or the namespace a bearer
-token is bound to, else `default`); `GET /__mock/namespaces` lists them all. Open only when the server listens on loopback or runs with `--admin`: it can wipe
-the state, so it must not be reachable from a network by accident.
+token is bound to, else `default`); `GET /__mock/namespaces` lists them all and
+`DELETE /__mock/namespaces/NAME` deletes one. Open only when the server listens on loopback or
+runs with `--admin`: it can wipe the state, so it must not be reachable from a network by
+accident.
 """
 
 from __future__ import annotations
@@ -118,13 +120,18 @@ def _report(report: RunReport) -> dict[str, Any]:
     }
 
 
+def bound_namespace(state: MockState, request: Request) -> str | None:
+    """The namespace the request's token is confined to, if it is a bound token."""
+    token = bearer_token(request.headers.get("authorization"))
+    return (
+        state.token_namespaces.get(token) if token is not None and token in state.tokens else None
+    )
+
+
 async def namespace_of(state: MockState, request: Request) -> Namespace:
     """The namespace an admin request acts on: its header, else its token's, else `default`
     (raises `NamespaceError`: 400 or 403; `StoreUnavailable`: 503)."""
-    token = bearer_token(request.headers.get("authorization"))
-    bound = (
-        state.token_namespaces.get(token) if token is not None and token in state.tokens else None
-    )
+    bound = bound_namespace(state, request)
     name = chosen_namespace(request.headers.get(NAMESPACE_HEADER), bound)
     known = state.namespaces.known(name)
     if known is not None:
@@ -147,6 +154,7 @@ def admin_routes(state: MockState) -> list[BaseRoute]:
                 },
                 "endpoints": {
                     "GET /__mock/namespaces": "every namespace, its workflows and clock",
+                    "DELETE /__mock/namespaces/NAME": "delete a namespace and all it holds",
                     "POST /__mock/reset": "back to the seed ({seed: false} empties)",
                     "GET /__mock/state": "export the whole state",
                     "PUT /__mock/state": "import a whole state (validated; all or nothing)",
@@ -192,6 +200,15 @@ def admin_routes(state: MockState) -> list[BaseRoute]:
                 ],
             }
         )
+
+    async def delete_namespace(request: Request) -> Response:
+        """Delete a namespace everywhere (a CI job's, when the job ends); the next request
+        naming it starts again from the seed. A bound token may delete only its own."""
+        name = chosen_namespace(request.path_params["name"], bound_namespace(state, request))
+        if not await state.call(state.namespaces.drop, name):
+            missing = error_body([FieldError("path.name", f"there is no namespace {name!r}")])
+            return JSONAnswer({**missing, "message": "namespace not found"}, 404)
+        return JSONAnswer({"ok": True, "message": "namespace deleted", "namespace": name})
 
     async def import_state(request: Request) -> Response:
         body, problem = await _json_body(request, MAX_IMPORT_BYTES)
@@ -323,6 +340,7 @@ def admin_routes(state: MockState) -> list[BaseRoute]:
     return [
         Route("/", index, methods=["GET"]),
         Route("/namespaces", list_namespaces, methods=["GET"]),
+        Route("/namespaces/{name}", delete_namespace, methods=["DELETE"]),
         Route("/reset", reset, methods=["POST"]),
         Route("/state", export_state, methods=["GET"]),
         Route("/state", import_state, methods=["PUT", "POST"]),

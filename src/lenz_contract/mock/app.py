@@ -56,8 +56,9 @@ def create_app(config: MockConfig | None = None, **options: Any) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks: list[asyncio.Task[None]] = []
         loop = asyncio.get_running_loop()
-        if config.scheduler:
-            tasks.append(loop.create_task(state.namespaces.run(), name="lenz-mock-scheduler"))
+        if config.scheduler or state.backend.shared:  # a shared store: drops by other processes
+            background = state.namespaces.run(fire=config.scheduler)
+            tasks.append(loop.create_task(background, name="lenz-mock-scheduler"))
         if config.reload_spec:
             tasks.append(loop.create_task(watch_spec(state)))
         try:

@@ -129,7 +129,8 @@ class Namespaces:
                 if len(self._open) >= self.limit:
                     raise NamespaceError(
                         f"this mock holds {self.limit} namespaces already; reuse one "
-                        "(POST /__mock/reset empties it) instead of making a new one"
+                        "(POST /__mock/reset empties it) or delete one "
+                        "(DELETE /__mock/namespaces/NAME) before making a new one"
                     )
                 found = self._make(name)
                 self._open[name] = found
@@ -137,6 +138,28 @@ class Namespaces:
 
     def opened(self) -> list[Namespace]:
         return list(self._open.values())
+
+    def drop(self, name: str) -> bool:
+        """Delete a namespace and everything in it, in every process (see `forget_dropped`
+        for the others); False if it did not exist."""
+        check_name(name)
+        with self._lock:
+            self._open.pop(name, None)
+            return self.backend.drop(name)
+
+    def forget_dropped(self) -> list[str]:
+        """Close the namespaces this process has open that another process dropped (a shared
+        store); returns their names. Only those open before the look are judged: one being
+        opened meanwhile is not mistaken for a dropped one."""
+        before = set(self._open)
+        if not before:
+            return []
+        gone = sorted(before - self.backend.names())
+        with self._lock:
+            for name in gone:
+                self._open.pop(name, None)
+                self.backend.forget(name)
+        return gone
 
     # --- the scheduler's background check --------------------------------------------------------
 
@@ -170,14 +193,22 @@ class Namespaces:
             return 0
         return 1
 
-    async def run(self, interval: float = 1.0) -> None:
-        """Check about every `interval` seconds until cancelled, in a worker thread. The first
+    def tick(self, fire: bool = True) -> None:
+        """One background check: namespaces other processes dropped are closed (a shared
+        store), then what is due fires (`fire`: the scheduler is on)."""
+        if self.backend.shared:
+            self.forget_dropped()
+        if fire:
+            self.run_due()
+
+    async def run(self, interval: float = 1.0, fire: bool = True) -> None:
+        """`tick` about every `interval` seconds until cancelled, in a worker thread. The first
         check comes one interval after the start; a database outage is logged once, not every
         second, and checking goes on when it is back."""
         while True:
             await asyncio.sleep(interval)
             try:
-                await asyncio.to_thread(self.run_due)
+                await asyncio.to_thread(self.tick, fire)
             except StoreUnavailable as exc:
                 if not self._down_logged:
                     logger.warning("scheduler paused: %s", exc)

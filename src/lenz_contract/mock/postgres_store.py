@@ -775,6 +775,24 @@ class PostgresBackend(OpenedStores[PostgresStore]):
         store.restore_once(seed, INITIALIZED_MARKER, floor)
         return store
 
+    def names(self) -> set[str]:
+        with self.database.connection() as conn:
+            return {str(row[0]) for row in conn.execute("SELECT name FROM namespaces")}
+
+    def drop(self, namespace: str) -> bool:
+        """One transaction, under the namespace's row lock (a replica seeding it at the same
+        moment waits, then finds it gone and seeds it again)."""
+        self.forget(namespace)
+        with self.database.connection() as conn, conn.transaction():
+            conn.execute(f"SET LOCAL statement_timeout = '{LONG_STATEMENT}'")
+            found = conn.execute(
+                "SELECT 1 FROM namespaces WHERE name = %s FOR UPDATE", (namespace,)
+            ).fetchone()
+            for table in ("executions", "workflows", "credentials", "meta", "workflow_counts"):
+                conn.execute(f"DELETE FROM {table} WHERE ns = %s", (namespace,))
+            conn.execute("DELETE FROM namespaces WHERE name = %s", (namespace,))
+        return found is not None
+
     def namespaces(self) -> list[NamespaceInfo]:
         with self.database.connection() as conn:
             rows = conn.execute(

@@ -624,6 +624,18 @@ class SqliteBackend(OpenedStores[SqliteStore]):
         store.restore_once(seed, INITIALIZED_MARKER, floor)
         return store
 
+    def names(self) -> set[str]:
+        return {str(row[0]) for row in self.file.rows("SELECT name FROM namespaces")}
+
+    def drop(self, namespace: str) -> bool:
+        """One write transaction: the namespace's rows of every table, then its name."""
+        self.forget(namespace)
+        with self.file.write() as db:
+            for table in ("executions", "workflows", "credentials", "meta"):
+                db.execute(f"DELETE FROM {table} WHERE ns = ?", (namespace,))
+            gone = db.execute("DELETE FROM namespaces WHERE name = ?", (namespace,)).rowcount
+        return gone > 0
+
     def namespaces(self) -> list[NamespaceInfo]:
         rows = self.file.rows(
             "SELECT n.name, (SELECT count(*) FROM workflows w WHERE w.ns = n.name), m.value"

@@ -166,6 +166,19 @@ class Backend(Protocol):
 
     def namespaces(self) -> list[NamespaceInfo]: ...
 
+    def names(self) -> set[str]:
+        """Every namespace that exists now (another process may have made or dropped some)."""
+        ...
+
+    def drop(self, namespace: str) -> bool:
+        """Delete the namespace and all it holds, for every process; False if it did not
+        exist. The next request that names it starts again from the seed."""
+        ...
+
+    def forget(self, namespace: str) -> None:
+        """Close this process's store of a namespace another process dropped."""
+        ...
+
     def pending(self) -> dict[str, tuple[float, str]]:
         """Per namespace with a schedule: its clock offset and earliest next due time (the
         scheduler's cheap look before it fires anything)."""
@@ -202,6 +215,10 @@ class OpenedStores(Generic[S]):
     def make(self, namespace: str, seed: Snapshot, floor: datetime) -> S:
         """A store for `namespace`, created from `seed` if it is new."""
         raise NotImplementedError
+
+    def forget(self, namespace: str) -> None:
+        with self._lock:
+            self._stores.pop(namespace, None)
 
     def opened(self) -> list[tuple[str, S]]:
         with self._lock:
@@ -573,6 +590,13 @@ class MemoryBackend(OpenedStores[MemoryStore]):
         store = MemoryStore(namespace, floor)
         store.restore(seed, floor)
         return store
+
+    def names(self) -> set[str]:
+        return {name for name, _ in self.opened()}
+
+    def drop(self, namespace: str) -> bool:
+        with self._lock:
+            return self._stores.pop(namespace, None) is not None
 
     def namespaces(self) -> list[NamespaceInfo]:
         stores = self.opened()
