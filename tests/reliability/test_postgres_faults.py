@@ -222,12 +222,18 @@ def test_a_lost_database_gives_503s_and_serving_resumes_when_it_is_back(tmp_path
         assert "Traceback" not in mock.output(), mock.output()
 
 
+@pytest.mark.parametrize("where", ["user part", "query"])
 def test_the_banner_and_the_admin_api_never_show_the_password(
-    postgres_cluster: Cluster, tmp_path: Path
+    postgres_cluster: Cluster, tmp_path: Path, where: str
 ) -> None:
-    """The test cluster trusts loopback, so the URL's password is accepted and ignored."""
+    """The test cluster trusts loopback, so the URL's password is accepted and ignored; libpq
+    reads one in the user part (`lenz:SECRET@`) or as a `password=` parameter."""
     name = f"banner_{free_port()}"
-    url = postgres_cluster.new_database(name).replace("lenz@", f"lenz:{SECRET}@")
+    plain = postgres_cluster.new_database(name)
+    if where == "query":
+        url = f"{plain}?password={SECRET}&application_name=banner"
+    else:
+        url = plain.replace("lenz@", f"lenz:{SECRET}@")
     try:
         with cli_process("mock", "--state", url, workdir=tmp_path) as mock:
             shown = httpx.get(f"{mock.base_url}/__mock/").json()["mock"]["state"]

@@ -183,3 +183,25 @@ def test_a_namespace_deleted_on_one_replica_starts_from_the_seed_on_the_other(
             time.sleep(0.2)
         assert b.get(f"/api/workflows/{made}", headers=job).status_code == 404
         assert a.delete("/__mock/namespaces/never-made").status_code == 404
+
+
+def test_workers_of_one_process_share_the_database_like_replicas(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """`--workers 2` on PostgreSQL: requests on fresh connections land on either worker, and
+    every write is read back by whichever answers, with exact totals."""
+    with cli_process("mock", "--state", postgres_url, "--workers", "2", workdir=tmp_path) as mock:
+        made = []
+        for index in range(20):
+            with httpx.Client(base_url=mock.base_url, headers=AUTH, timeout=30) as fresh:
+                answer = fresh.post("/api/workflows", json={**CREATE, "name": f"w{index}"})
+                assert answer.status_code == 201, answer.text
+                made.append(answer.json()["data"]["id"])
+        for workflow_id in made:
+            with httpx.Client(base_url=mock.base_url, headers=AUTH, timeout=30) as fresh:
+                assert fresh.get(f"/api/workflows/{workflow_id}").status_code == 200
+        with httpx.Client(base_url=mock.base_url, headers=AUTH, timeout=30) as http:
+            listed = http.get("/api/workflows", params={"limit": 100}).json()
+            assert listed["total_data"] == 21 and len(listed["data"]) == 21
+        assert mock.stop() == 0, mock.output()
+    assert "Traceback" not in mock.output(), mock.output()

@@ -6,7 +6,7 @@ Kept apart from the store so that the CLI can check and show a URL without impor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 SCHEMES = ("postgresql", "postgres")
 
@@ -42,29 +42,44 @@ def target(url: str) -> Target:
     return Target(parts.hostname or "localhost", port, database, user)
 
 
+def _query_passwords(url: str) -> list[str]:
+    """Values of `password=` in the query (libpq reads connection parameters there too)."""
+    return [value for key, value in parse_qsl(urlsplit(url).query) if key == "password" and value]
+
+
 def password(url: str) -> str | None:
     try:
         found = urlsplit(url).password
     except ValueError:
-        return None
-    return unquote(found) if found else None
+        found = None
+    if found:
+        return unquote(found)
+    queried = _query_passwords(url)
+    return queried[0] if queried else None
 
 
 def redact_url(url: str) -> str:
-    """`url` with its password replaced by `***`."""
-    secret = password(url)
-    parts = urlsplit(url)
-    if secret is None or "@" not in parts.netloc:
+    """`url` with its password (in the user part or a `password=` parameter) as `***`."""
+    if password(url) is None:
         return url
-    userinfo, _, hostinfo = parts.netloc.rpartition("@")
-    user = userinfo.partition(":")[0]
-    return parts._replace(netloc=f"{user}:***@{hostinfo}").geturl()
+    parts = urlsplit(url)
+    if "@" in parts.netloc and parts.password:
+        userinfo, _, hostinfo = parts.netloc.rpartition("@")
+        parts = parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{hostinfo}")
+    if _query_passwords(url):
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        query = urlencode([(k, "***" if k == "password" else v) for k, v in pairs], safe="*")
+        parts = parts._replace(query=query)
+    return parts.geturl()
 
 
 def scrub(text: str, url: str) -> str:
     """`text` (a driver's message) with the URL's password removed, on one line."""
-    secret = password(url)
-    for raw in {secret, urlsplit(url).password} - {None, ""}:
+    try:
+        raw_userinfo = urlsplit(url).password
+    except ValueError:
+        raw_userinfo = None
+    for raw in {password(url), raw_userinfo, *_query_passwords(url)} - {None, ""}:
         assert raw is not None
         text = text.replace(raw, "***")
     return " ".join(text.split())
