@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lenz_contract.mock.database_url import is_database_url, password, redact_url, scrub, target
+from lenz_contract.mock.config import is_database_url
+from lenz_contract.mock.database_url import password, redact_url, scrub, target
 
 
 @pytest.mark.parametrize(

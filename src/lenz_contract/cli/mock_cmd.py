@@ -92,8 +92,7 @@ def mock_command(
     to a namespace) selects an isolated copy of the whole state, created from the seed.
     """
     from ..mock.auth import parse_token_specs
-    from ..mock.config import MockConfig
-    from ..mock.database_url import is_database_url
+    from ..mock.config import MockConfig, is_database_url
     from ..mock.server import serve
     from ..mock.snapshot import SnapshotError
     from ..mock.state import describe_state, open_backend

@@ -16,6 +16,14 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 """A state import may be large (the benchmark's state is hundreds of MB)."""
 
+DATABASE_SCHEMES = ("postgresql", "postgres")
+
+
+def is_database_url(text: str) -> bool:
+    """Whether a `--state` value names a PostgreSQL database rather than a SQLite file."""
+    scheme, sep, _ = text.partition("://")
+    return bool(sep) and scheme.lower() in DATABASE_SCHEMES
+
 
 @dataclass
 class MockConfig:

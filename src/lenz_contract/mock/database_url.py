@@ -1,20 +1,13 @@
 """PostgreSQL URLs as the mock shows them: never with their password (banners, errors, logs).
 
-Kept apart from the store so that the CLI can check and show a URL without importing psycopg.
+Kept apart from the store so that the CLI can show a URL without importing psycopg; whether a
+`--state` value is a URL at all is `config.is_database_url` (on every start's path).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
-
-SCHEMES = ("postgresql", "postgres")
-
-
-def is_database_url(text: str) -> bool:
-    """Whether a `--state` value names a PostgreSQL database rather than a SQLite file."""
-    scheme, sep, _ = text.partition("://")
-    return bool(sep) and scheme.lower() in SCHEMES
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,18 @@ def due_entry(workflow: Mapping[str, Any], floor: datetime | None) -> tuple[str 
     return due_key(anchor), (due_key(nxt) if nxt is not None else None)
 
 
+def deferred_due_entry(workflow: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """`due_entry` without croniter, for a state loaded whole (the seed at start, a reset, an
+    import): a workflow that may be scheduled is due at once (`NOW_KEY`), so the next check,
+    in the background, works out its schedule or reports it; croniter (8 ms of imports) then
+    stays off the path to the mock's first answer. Fires are due after the same anchor as
+    `due_entry`'s: the check takes the later of the workflow's timestamps and the floor."""
+    trigger = workflow.get("trigger_node")
+    if workflow.get("is_active") is not True or not isinstance(trigger, Mapping):
+        return None, None
+    return (None, NOW_KEY) if trigger.get("type") == SCHEDULE_TRIGGER else (None, None)
+
+
 @dataclass
 class Planned:
     """What one due workflow fires in a check, and where its schedule stands afterwards."""

@@ -82,6 +82,7 @@ def serve(
         "access_log": False,
         "lifespan": "on",
         "server_header": False,
+        "ws": "none",  # no websockets to serve: their modules stay unimported (~5 ms of start-up)
     }
     if workers > 1:
         os.environ[CONFIG_ENV] = config_to_env(config)

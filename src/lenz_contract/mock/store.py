@@ -27,7 +27,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from ..spec.timestamps import parse_rfc3339
 from .name_index import NameIndex
 from .runlog import PLACE_BYTES, RunCodec, RunLog, in_arrival_order, placed, run_key
-from .schedule import Planned, due_entry, due_key, fire_key, from_key
+from .schedule import Planned, deferred_due_entry, due_entry, due_key, fire_key, from_key
 
 JSONDict = dict[str, Any]
 SEARCH_CACHE_SIZE = 32
@@ -225,6 +225,14 @@ class OpenedStores(Generic[S]):
             return sorted(self._stores.items(), key=lambda item: item[0])
 
 
+DEFERRED_SCHEDULES = 1000
+"""A state loaded whole with at most this many workflows (the seed, most resets and imports)
+leaves their schedules to the next check (`schedule.deferred_due_entry`): croniter stays off
+the path to the first answer, and that check works them out in a few milliseconds. A larger
+state's schedules are worked out as it loads (1 s at 100,000, too long for one check to hold
+the store)."""
+
+
 def offset_of(stored: str | None) -> float:
     """A stored clock offset (0 when absent or unreadable)."""
     try:
@@ -411,7 +419,7 @@ class MemoryStore:
             self._logs.pop(workflow_id, None)
             return True
 
-    def _insert(self, workflow: JSONDict) -> None:
+    def _insert(self, workflow: JSONDict, *, loading: bool = False) -> None:
         workflow_id = workflow["id"]
         if workflow_id in self._workflows:  # never two list entries for one id
             self._remove(workflow_id)
@@ -427,7 +435,10 @@ class MemoryStore:
         self._order_slots.insert(index, slot)
         self._workflows[workflow_id] = workflow
         self._search_cache.clear()
-        self._schedule(workflow_id, workflow)
+        if loading:
+            self._set_due(workflow_id, *deferred_due_entry(workflow))
+        else:
+            self._schedule(workflow_id, workflow)
 
     def _schedule(self, workflow_id: str, workflow: JSONDict) -> None:
         """Keep the workflow's next due time (see `schedule.due_entry`)."""
@@ -522,8 +533,9 @@ class MemoryStore:
             self._logs.clear()
             self._codec = RunCodec()
             self._fire_keys.clear()
+            defer = len(snapshot.workflows) <= DEFERRED_SCHEDULES
             for workflow in snapshot.workflows:
-                self._insert(workflow)
+                self._insert(workflow, loading=defer)
             self._names.post_pending()  # a seed or an import: its first search stays fast
             for execution in snapshot.executions:
                 self._append(execution["workflow_id"], execution)

@@ -362,3 +362,18 @@ def test_the_due_index_fires_exactly_what_the_scan_fires(
     due_fires_ += fires(due.scheduler.run_due())
     assert sorted(due_fires_) == sorted(scan_fires)
     assert len(set(due_fires_)) == len(due_fires_)
+
+
+def test_a_small_loaded_state_is_scheduled_by_the_first_check_with_the_same_fires() -> None:
+    """The seed's schedules wait for the first check (croniter stays off the start-up path);
+    that check fires exactly what a store that worked them out at load time fires."""
+    loaded = [workflow(f"w{i}", "0 0 7 * * *", START) for i in range(3)]
+    deferred, eager = DueHarness(MemoryStore()), DueHarness(MemoryStore())
+    deferred.store.restore(Snapshot([dict(w) for w in loaded]), floor=START)
+    for item in loaded:
+        eager.store.insert_workflow(dict(item))
+    assert deferred.store.next_due() == NOW_KEY  # due at once: nothing worked out yet
+    for harness in (deferred, eager):
+        harness.clock.set(START.replace(hour=7, second=1))
+    assert fires(deferred.scheduler.run_due()) == fires(eager.scheduler.run_due())
+    assert deferred.store.next_due() == eager.store.next_due() != NOW_KEY
