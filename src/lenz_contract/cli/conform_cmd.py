@@ -29,6 +29,15 @@ def parse_rate(value: str | None) -> float | None:
     return float(found.group(1)) / per
 
 
+def parse_headers(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    from ..conformance.headers import HeaderError, parse_header
+
+    try:
+        return tuple(parse_header(value) for value in values)
+    except HeaderError as exc:
+        raise click.BadParameter(str(exc), param_hint="--header") from None
+
+
 @click.command("conform")
 @spec_option("check against")
 @overlay_option("checking")
@@ -93,6 +102,17 @@ def parse_rate(value: str | None) -> float | None:
     help="A skipped check fails the run (exit 1): the run proved less than asked.",
 )
 @click.option(
+    "-H",
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="'NAME: VALUE'",
+    callback=lambda ctx, param, values: parse_headers(values),
+    help="Send this header with every request (repeatable): a gateway's key, or "
+    "'X-Lenz-Mock-Namespace: NAME' on a shared mock. Secret-looking values (key, token, "
+    "cookie, ...) are shown as *** in reports.",
+)
+@click.option(
     "--execution-timeout",
     type=click.FloatRange(min=0),
     default=30.0,
@@ -118,6 +138,7 @@ def conform_command(
     exclude_check: tuple[str, ...],
     rate_limit: str | None,
     fail_on_skip: bool,
+    headers: tuple[tuple[str, str], ...],
     execution_timeout: float,
 ) -> None:
     """Check a Lenz deployment against the contract.
@@ -176,6 +197,7 @@ def conform_command(
         fail_on_skip=fail_on_skip,
         execution_timeout=execution_timeout,
         token_command=token_command,
+        headers=headers,
     )
     _keep_hypothesis_out_of_cwd()
     console = Console(highlight=False)

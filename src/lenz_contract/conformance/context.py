@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..spec import Source, Spec, View
+from .headers import REDACTED, secret_values
 from .token import TokenSource
 
 __all__ = [
@@ -97,6 +98,7 @@ class RunOptions:
     execution_timeout: float = 30.0  # how long a run still in progress is polled in the logs
     fail_on_skip: bool = False  # a run that proved less than asked (a skipped check) fails
     token_command: str | None = None  # prints a token; run at start and after a 401
+    headers: tuple[tuple[str, str], ...] = ()  # sent with every request (`headers.py`)
 
 
 def new_run_id() -> str:
@@ -157,5 +159,9 @@ class RunContext:
         return ids
 
     def redact(self, text: str) -> str:
-        """Never write the token anywhere: reports show `$LENZ_TOKEN` instead."""
-        return self.tokens.redact(text)
+        """Never write the token anywhere (reports show `$LENZ_TOKEN` instead), nor the value
+        of a secret-looking `--header` (`***`)."""
+        text = self.tokens.redact(text)
+        for value in secret_values(self.options.headers):
+            text = text.replace(value, REDACTED)
+        return text

@@ -41,6 +41,7 @@ import anyio
 import httpx
 
 from .context import Profile, RunContext
+from .headers import shown
 from .results import Exchange
 from .token import PLACEHOLDER, TokenError
 
@@ -290,6 +291,8 @@ class GuardTransport(httpx.BaseTransport):
     # -- the request path --------------------------------------------------------------------
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for name, value in self.guard.ctx.options.headers:  # --header: on every request
+            request.headers[name] = value
         raw = request.url.raw_path.decode("ascii")
         path, _, query = raw.partition("?")
         relative = path[len(self.base_path) :] if path.startswith(self.base_path) else path
@@ -450,8 +453,9 @@ class GuardTransport(httpx.BaseTransport):
     ) -> httpx.Response:
         phase = str(request.extensions.get(PHASE_EXTENSION, "semantic"))
         ctx = self.guard.ctx
+        added = {name.lower() for name, _ in ctx.options.headers}
         headers = tuple(
-            (k, ctx.redact(v))
+            (k, ctx.redact(shown(k, v) if k.lower() in added else v))
             for k, v in request.headers.multi_items()
             if k.lower() not in ("content-length", "host", "accept-encoding", "connection")
         )

@@ -49,6 +49,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--lenz-only", action="append", default=[], help="Only this operationId (repeatable)."
     )
     group.addoption(
+        "--lenz-header",
+        action="append",
+        default=[],
+        metavar="NAME: VALUE",
+        help="Send this header with every request (repeatable), as conform's --header.",
+    )
+    group.addoption(
         "--lenz-no-generation",
         action="store_true",
         help="Run the Lenz checks only (no schemathesis).",
@@ -62,8 +69,14 @@ def enabled(config: pytest.Config) -> bool:
 def build_context(config: pytest.Config) -> RunContext:
     """The run the options describe (no request is sent here)."""
     from .context import Profile, RunContext, RunOptions, Target
+    from .headers import HeaderError, parse_header
 
+    try:
+        headers = tuple(parse_header(h) for h in config.getoption("--lenz-header"))
+    except HeaderError as exc:
+        raise pytest.UsageError(f"--lenz-header: {exc}") from None
     options = RunOptions(
+        headers=headers,
         profile=Profile(config.getoption("--lenz-profile")),
         read_only=config.getoption("--lenz-read-only"),
         allow_execute=config.getoption("--lenz-allow-execute"),

@@ -66,6 +66,8 @@ class Exchange:
                 parts += ["-H", f'"Authorization: {_double_quoted(value)}"']
             elif lowered == "content-type":
                 parts += ["-H", shlex.quote(f"Content-Type: {value}")]
+            elif lowered not in CLIENT_HEADERS and not lowered.startswith("x-schemathesis"):
+                parts += ["-H", shlex.quote(f"{name}: {value}")]  # a --header (secrets: ***)
         if self.request_body:
             parts += ["--data-raw", shlex.quote(self.request_body.decode("utf-8", "replace"))]
         return " ".join(parts)
@@ -73,6 +75,10 @@ class Exchange:
     def body_excerpt(self, limit: int = BODY_EXCERPT) -> str:
         text = self.response_body.decode("utf-8", "replace")
         return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+CLIENT_HEADERS = frozenset({"user-agent", "accept"})
+"""Headers the HTTP client adds by itself: curl sends its own."""
 
 
 def _double_quoted(value: str) -> str:
