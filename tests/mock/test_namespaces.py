@@ -237,6 +237,34 @@ def test_deleting_a_namespace_frees_its_place_under_the_limit(make_app: AppFacto
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_on_a_shared_store_the_least_recently_used_namespace_makes_room(
+    make_app: AppFactory, kind: str, request: pytest.FixtureRequest, tmp_path: Any
+) -> None:
+    """A CI job that never deleted its namespace does not use up a replica: past the limit the
+    namespace used longest ago is closed in this process, and its data waits in the store."""
+    option: dict[str, Any] = (
+        {"state_path": tmp_path / "s.sqlite"}
+        if kind == "sqlite"
+        else {"database_url": request.getfixturevalue("postgres_url")}
+    )
+    state = make_app(**option).state.mock
+    try:
+        namespaces = state.namespaces
+        namespaces.limit = len(namespaces.opened()) + 2
+        a, b = namespaces.get("a"), namespaces.get("b")
+        kept = b.service.create_workflow({**CREATE, "name": "b's"})["id"]
+        for name in ("b", "a", "default"):  # used in this order: "b" is now the idlest
+            namespaces.known(name)
+        c = namespaces.get("c")
+        assert {n.name for n in namespaces.opened()} == {"a", "default", "c"}
+        assert namespaces.known("b") is None and c.name == "c" and namespaces.known("a") is a
+        again = namespaces.get("b")  # reopened, not seeded again: its workflow is there
+        assert again is not b and again.store.get_workflow(kept) is not None
+    finally:
+        state.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_processes_sharing_a_store_forget_a_namespace_another_one_deleted(
     make_app: AppFactory, kind: str, request: pytest.FixtureRequest, tmp_path: Any
 ) -> None:

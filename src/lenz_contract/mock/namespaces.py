@@ -11,7 +11,8 @@ several replicas see its first request at the same moment.
 Names: 1 to 63 characters of lowercase ASCII letters, digits, `-` and `_`, starting with a
 letter or a digit (`team-a`, `ci-4711`, `pr_12`): safe in a header, a URL and a log line, and
 `user@example.com` stays a user id (a dot is not allowed). Anything else is a 400 with the
-reason. At most `MAX_NAMESPACES` are open in one process (each holds a seeded state).
+reason. At most `MAX_NAMESPACES` are open in one process: past that a shared store closes the
+least recently used (its data stays in the store), the memory store refuses new ones.
 
 The scheduler: one background check per process looks at every namespace's earliest due time
 (`Backend.pending`, one query for a shared store) and fires only those whose time has come.
@@ -23,6 +24,7 @@ import asyncio
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -93,6 +95,9 @@ class Namespace:
     service: WorkflowService
     recorder: RequestRecorder
     faults: Faults
+    used: float = 0.0
+    """When a request last chose it (`time.monotonic()`): on a shared store the least recently
+    used is closed first when the process holds `MAX_NAMESPACES`."""
 
 
 class Namespaces:
@@ -115,11 +120,18 @@ class Namespaces:
 
     def known(self, name: str) -> Namespace | None:
         """The namespace if this process has it open already (no I/O)."""
-        return self._open.get(name)
+        found = self._open.get(name)
+        if found is not None:
+            found.used = time.monotonic()
+        return found
 
     def get(self, name: str) -> Namespace:
-        """The namespace, opened (and, when new, created from the seed) on first use."""
-        found = self._open.get(name)
+        """The namespace, opened (and, when new, created from the seed) on first use.
+
+        At `limit` open namespaces, a process on a shared store closes the least recently used
+        one (its data stays in the store; only this process's request log and fault settings
+        of it go); on the memory store, where closing would lose the data, it refuses."""
+        found = self.known(name)
         if found is not None:
             return found
         check_name(name)
@@ -127,14 +139,23 @@ class Namespaces:
             found = self._open.get(name)
             if found is None:
                 if len(self._open) >= self.limit:
-                    raise NamespaceError(
-                        f"this mock holds {self.limit} namespaces already; reuse one "
-                        "(POST /__mock/reset empties it) or delete one "
-                        "(DELETE /__mock/namespaces/NAME) before making a new one"
-                    )
+                    self._make_room()
                 found = self._make(name)
+                found.used = time.monotonic()
                 self._open[name] = found
         return found
+
+    def _make_room(self) -> None:
+        if not self.backend.shared:
+            raise NamespaceError(
+                f"this mock holds {self.limit} namespaces already; reuse one "
+                "(POST /__mock/reset empties it) or delete one "
+                "(DELETE /__mock/namespaces/NAME) before making a new one"
+            )
+        idle = min(self._open.values(), key=lambda namespace: namespace.used)
+        del self._open[idle.name]
+        self.backend.forget(idle.name)
+        logger.info("closed namespace %s, the least recently used (%d open)", idle.name, self.limit)
 
     def opened(self) -> list[Namespace]:
         return list(self._open.values())
