@@ -211,6 +211,9 @@ async def test_a_deleted_namespace_takes_all_it_held_and_starts_again_from_the_s
     ]
     bad = await client.delete("/__mock/namespaces/CI%209")
     assert bad.status_code == 400 and "is not a namespace name" in bad.text
+    kept = await client.delete("/__mock/namespaces/default")
+    assert kept.status_code == 400 and "cannot be deleted" in kept.text
+    assert await ids(client, None) == ["wf-uuid-001"]
 
 
 @anyio
@@ -253,7 +256,7 @@ def test_on_a_shared_store_the_least_recently_used_namespace_makes_room(
         namespaces.limit = len(namespaces.opened()) + 2
         a, b = namespaces.get("a"), namespaces.get("b")
         kept = b.service.create_workflow({**CREATE, "name": "b's"})["id"]
-        for name in ("b", "a", "default"):  # used in this order: "b" is now the idlest
+        for name in ("default", "b", "a"):  # "default" is the idlest, but never closed
             namespaces.known(name)
         c = namespaces.get("c")
         assert {n.name for n in namespaces.opened()} == {"a", "default", "c"}

@@ -152,7 +152,10 @@ class Namespaces:
                 "(POST /__mock/reset empties it) or delete one "
                 "(DELETE /__mock/namespaces/NAME) before making a new one"
             )
-        idle = min(self._open.values(), key=lambda namespace: namespace.used)
+        closable = [n for n in self._open.values() if n.name != DEFAULT_NAMESPACE]
+        if not closable:
+            raise NamespaceError(f"this mock holds {self.limit} namespaces already")
+        idle = min(closable, key=lambda namespace: namespace.used)
         del self._open[idle.name]
         self.backend.forget(idle.name)
         logger.info("closed namespace %s, the least recently used (%d open)", idle.name, self.limit)
@@ -162,8 +165,17 @@ class Namespaces:
 
     def drop(self, name: str) -> bool:
         """Delete a namespace and everything in it, in every process (see `forget_dropped`
-        for the others); False if it did not exist."""
+        for the others); False if it did not exist.
+
+        The default namespace stays open for the process's life (the mock's own `store`,
+        `recorder` and `faults` are its, and requests without a namespace use them): it is
+        reset, never deleted, and never closed to make room."""
         check_name(name)
+        if name == DEFAULT_NAMESPACE:
+            raise NamespaceError(
+                "the default namespace cannot be deleted; POST /__mock/reset empties it "
+                "or brings the seed back"
+            )
         with self._lock:
             self._open.pop(name, None)
             return self.backend.drop(name)
@@ -175,7 +187,7 @@ class Namespaces:
         before = set(self._open)
         if not before:
             return []
-        gone = sorted(before - self.backend.names())
+        gone = sorted(before - self.backend.names() - {DEFAULT_NAMESPACE})
         with self._lock:
             for name in gone:
                 self._open.pop(name, None)
