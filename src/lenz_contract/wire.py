@@ -9,6 +9,7 @@ how the two servers wrap their apps (a pure-ASGI middleware that sees HTTP only,
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from starlette.middleware import Middleware
@@ -46,7 +47,7 @@ async def read_body(receive: Receive, limit: int) -> bytes:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-class HttpMiddleware:
+class HttpMiddleware(ABC):
     """A pure-ASGI middleware that acts on HTTP requests only (`http`); every other scope
     (lifespan, websocket) goes on to the app it wraps, untouched.
 
@@ -63,8 +64,9 @@ class HttpMiddleware:
             return
         await self.http(scope, receive, send)
 
+    @abstractmethod
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raise NotImplementedError
+        """Handle one HTTP request (each subclass its own way)."""
 
 
 CORS_MAX_AGE = 600

@@ -122,6 +122,7 @@ class RunContext:
         if self.options.seed is not None:
             self.seed = self.options.seed
         self.tokens = TokenSource(self.token, self.options.token_command)
+        self._secrets = secret_values(self.options.headers)
 
     @property
     def profile(self) -> Profile:
@@ -162,6 +163,6 @@ class RunContext:
         """Never write the token anywhere (reports show `$LENZ_TOKEN` instead), nor the value
         of a secret-looking `--header` (`***`)."""
         text = self.tokens.redact(text)
-        for value in secret_values(self.options.headers):
+        for value in self._secrets:
             text = text.replace(value, REDACTED)
         return text

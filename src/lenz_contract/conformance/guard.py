@@ -287,6 +287,7 @@ class GuardTransport(httpx.BaseTransport):
         self._next_slot = 0.0
         rate = guard.ctx.options.rate_limit
         self._interval = 1.0 / rate if rate else 0.0
+        self._added = frozenset(name.lower() for name, _ in guard.ctx.options.headers)
 
     # -- the request path --------------------------------------------------------------------
 
@@ -453,9 +454,8 @@ class GuardTransport(httpx.BaseTransport):
     ) -> httpx.Response:
         phase = str(request.extensions.get(PHASE_EXTENSION, "semantic"))
         ctx = self.guard.ctx
-        added = {name.lower() for name, _ in ctx.options.headers}
         headers = tuple(
-            (k, ctx.redact(shown(k, v) if k.lower() in added else v))
+            (k, ctx.redact(shown(k, v) if k.lower() in self._added else v))
             for k, v in request.headers.multi_items()
             if k.lower() not in ("content-length", "host", "accept-encoding", "connection")
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import heapq
 import threading
+from abc import ABC, abstractmethod
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -190,7 +191,7 @@ class Backend(Protocol):
 S = TypeVar("S")
 
 
-class OpenedStores(Generic[S]):
+class OpenedStores(ABC, Generic[S]):
     """The stores a backend has opened in this process, one per namespace.
 
     A new namespace's store is made (and seeded, which may take a database's time) outside the
@@ -212,9 +213,9 @@ class OpenedStores(Generic[S]):
                 store = self._stores.setdefault(namespace, store)
         return store
 
+    @abstractmethod
     def make(self, namespace: str, seed: Snapshot, floor: datetime) -> S:
-        """A store for `namespace`, created from `seed` if it is new."""
-        raise NotImplementedError
+        """A store for `namespace`, created from `seed` if it is new (each backend its own)."""
 
     def forget(self, namespace: str) -> None:
         with self._lock:
