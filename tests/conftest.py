@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from lenz_contract.mock import create_app as create_mock
 from lenz_contract.spec import Spec
 
+from .support.live import serve
 from .support.postgres import Cluster, Databases
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,3 +50,13 @@ def postgres_url(postgres_databases: Databases) -> Iterator[str]:
     name, url = postgres_databases.new()
     yield url
     postgres_databases.cluster.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def mock_url() -> Iterator[str]:
+    """A real mock on a loopback port for a test module (self-check on, no scheduler); it
+    must end without having broken its own contract."""
+    app = create_mock(self_check=True, scheduler=False)
+    with serve(app) as url:
+        yield url
+    assert not app.state.mock.failures, app.state.mock.failures

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from lenz_contract.mock import create_app as create_mock
 from lenz_contract.proxy import ProxyConfig, create_app
 from lenz_contract.spec import Spec
 
@@ -86,11 +85,3 @@ def journey(client: httpx.Client) -> list[int]:
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def mock_url() -> Iterator[str]:
-    app = create_mock(self_check=True, scheduler=False)
-    with serve(app) as url:
-        yield url
-    assert not app.state.mock.failures, app.state.mock.failures

@@ -17,7 +17,6 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from lenz_contract.mock import create_app as create_mock
 from lenz_contract.proxy import ProxyConfig, create_app
 
 from ..support.live import serve
@@ -72,14 +71,6 @@ def proxy() -> ProxyFactory:
             yield Proxy(url, app, console, client)
 
     return start
-
-
-@pytest.fixture(scope="module")
-def mock_url() -> Iterator[str]:
-    app = create_mock(self_check=True, scheduler=False)
-    with serve(app) as url:
-        yield url
-    assert not app.state.mock.failures, app.state.mock.failures
 
 
 @pytest.fixture(scope="module")
