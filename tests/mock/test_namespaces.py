@@ -8,7 +8,6 @@ request log and fault settings; the admin API acts on the request's namespace an
 from __future__ import annotations
 
 import asyncio
-import threading
 from typing import Any
 
 import httpx
@@ -20,6 +19,7 @@ from lenz_contract.mock.namespaces import NAMESPACE_HEADER, NamespaceError, chec
 
 from ..conftest import load_fixture
 from ..support.live import serve
+from ..support.threads import run_together
 from .conftest import AUTH, AppFactory
 
 CREATE = load_fixture("docs/createWorkflow.request.json")
@@ -331,20 +331,7 @@ def ci_job(base_url: str, job: int, seen: dict[int, set[str]], mine: dict[int, s
 def run_jobs(base_url: str) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
     seen: dict[int, set[str]] = {job: set() for job in range(JOBS)}
     mine: dict[int, set[str]] = {job: set() for job in range(JOBS)}
-    failures: list[BaseException] = []
-
-    def job_thread(job: int) -> None:
-        try:
-            ci_job(base_url, job, seen, mine)
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [threading.Thread(target=job_thread, args=(job,)) for job in range(JOBS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not failures, failures
+    run_together(lambda job: ci_job(base_url, job, seen, mine), JOBS)
     return seen, mine
 
 

@@ -27,6 +27,7 @@ from ..support.live import free_port
 from ..support.postgres import Cluster, throwaway_cluster
 from ..support.processes import MOCK_AUTH as AUTH
 from ..support.processes import cli_process
+from ..support.threads import run_together
 from .conftest import CREATE
 
 SECRET = "s3cret-Pa55word"
@@ -151,22 +152,7 @@ def test_an_older_schema_is_migrated_with_its_state(postgres_url: str) -> None:
 
 
 def test_two_replicas_starting_together_create_the_schema_once(postgres_url: str) -> None:
-    import threading
-
-    errors: list[BaseException] = []
-
-    def open_one() -> None:
-        try:
-            PostgresStore(postgres_url).close()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=open_one) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
+    run_together(lambda _: PostgresStore(postgres_url).close(), 4, timeout=60)
     with psycopg.connect(postgres_url) as conn:
         assert conn.execute("SELECT count(*), max(version) FROM lenz_schema").fetchone() == (
             1,

@@ -8,7 +8,6 @@ Real `lenz-contract mock` processes on different ports, one fresh database per t
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -21,6 +20,7 @@ import pytest
 
 from ..support.processes import MOCK_AUTH as AUTH
 from ..support.processes import CliProcess, cli_process
+from ..support.threads import run_together
 from .conftest import CREATE
 from .test_durability import WRITERS, every_item, load_then_kill
 
@@ -122,34 +122,23 @@ def test_parallel_ci_jobs_spread_over_replicas_never_see_each_other(
     """Each job in its own namespace, its requests alternating between the two replicas."""
     seen: dict[int, set[str]] = {job: set() for job in range(JOBS)}
     mine: dict[int, set[str]] = {job: set() for job in range(JOBS)}
-    failures: list[BaseException] = []
 
     def job(number: int) -> None:
-        try:
-            headers = {**AUTH, NAMESPACE: f"ci-{number}"}
-            clients = [
-                httpx.Client(base_url=r.base_url, headers=headers, timeout=30) for r in replicas
-            ]
-            for step in range(6):
-                http = clients[step % 2]
-                made = http.post("/api/workflows", json={**CREATE, "name": f"job {number}"})
-                assert made.status_code == 201, made.text
-                mine[number].add(made.json()["data"]["id"])
-                other = clients[(step + 1) % 2]
-                seen[number] |= {w["id"] for w in every_item(other, "/api/workflows")}
-                run = other.post(f"/api/workflows/{made.json()['data']['id']}/execute")
-                assert run.status_code == 200, run.text
-            for http in clients:
-                http.close()
-        except BaseException as exc:
-            failures.append(exc)
+        headers = {**AUTH, NAMESPACE: f"ci-{number}"}
+        clients = [httpx.Client(base_url=r.base_url, headers=headers, timeout=30) for r in replicas]
+        for step in range(6):
+            http = clients[step % 2]
+            made = http.post("/api/workflows", json={**CREATE, "name": f"job {number}"})
+            assert made.status_code == 201, made.text
+            mine[number].add(made.json()["data"]["id"])
+            other = clients[(step + 1) % 2]
+            seen[number] |= {w["id"] for w in every_item(other, "/api/workflows")}
+            run = other.post(f"/api/workflows/{made.json()['data']['id']}/execute")
+            assert run.status_code == 200, run.text
+        for http in clients:
+            http.close()
 
-    threads = [threading.Thread(target=job, args=(n,)) for n in range(JOBS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not failures, failures
+    run_together(job, JOBS)
     for number in range(JOBS):
         assert seen[number] - {"wf-uuid-001"} == mine[number]
     listed: list[dict[str, Any]] = httpx.get(f"{replicas[0].base_url}/__mock/namespaces").json()[
