@@ -51,7 +51,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .database_url import scrub, target
-from .schedule import NOW_KEY, Planned, due_entry, due_key, fire_key, from_key
+from .schedule import NOW_KEY, Planned, due_entry, due_key, fire_key, from_key, is_scheduled
 from .sqlite_store import dumps, loads
 from .store import (
     CLOCK_OFFSET_KEY,
@@ -67,7 +67,6 @@ from .store import (
     StoreUnavailable,
     clamp_offset,
     fold,
-    is_scheduled,
     keyset_pages,
     offset_of,
     order_key,

@@ -178,16 +178,24 @@ def due_entry(workflow: Mapping[str, Any], floor: datetime | None) -> tuple[str 
     return due_key(anchor), (due_key(nxt) if nxt is not None else None)
 
 
+def is_scheduled(workflow: Mapping[str, Any]) -> bool:
+    """Whether the scheduler fires `workflow`: `is_active: true` and a `schedule` trigger
+    (its cron may still be broken: `scheduled_workflow` says so)."""
+    trigger = workflow.get("trigger_node")
+    return (
+        workflow.get("is_active") is True
+        and isinstance(trigger, Mapping)
+        and trigger.get("type") == SCHEDULE_TRIGGER
+    )
+
+
 def deferred_due_entry(workflow: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """`due_entry` without croniter, for a state loaded whole (the seed at start, a reset, an
     import): a workflow that may be scheduled is due at once (`NOW_KEY`), so the next check,
     in the background, works out its schedule or reports it; croniter (8 ms of imports) then
     stays off the path to the mock's first answer. Fires are due after the same anchor as
     `due_entry`'s: the check takes the later of the workflow's timestamps and the floor."""
-    trigger = workflow.get("trigger_node")
-    if workflow.get("is_active") is not True or not isinstance(trigger, Mapping):
-        return None, None
-    return (None, NOW_KEY) if trigger.get("type") == SCHEDULE_TRIGGER else (None, None)
+    return (None, NOW_KEY) if is_scheduled(workflow) else (None, None)
 
 
 @dataclass
@@ -267,12 +275,9 @@ def scheduled_workflow(workflow: Mapping[str, Any]) -> ScheduledWorkflow | None:
     Only `is_active: true` workflows whose `trigger_node.type` is `schedule` fire. Raises
     `ValueError` (a `CronError` for the cron) when a scheduled workflow cannot be scheduled.
     """
-    trigger = workflow.get("trigger_node")
-    if workflow.get("is_active") is not True or not isinstance(trigger, Mapping):
+    if not is_scheduled(workflow):
         return None
-    if trigger.get("type") != SCHEDULE_TRIGGER:
-        return None
-    config = trigger.get("config")
+    config = workflow["trigger_node"].get("config")
     cron = config.get("cron") if isinstance(config, Mapping) else None
     if not isinstance(cron, str):
         raise CronError("trigger_node.config.cron is missing")

@@ -40,7 +40,7 @@ from typing import Any
 import orjson
 
 from ..spec import jsontext
-from .schedule import Planned, due_entry, due_key, fire_key, from_key
+from .schedule import Planned, due_entry, due_key, fire_key, from_key, is_scheduled
 from .sqlite_search import (
     INDEXED_FILTER,
     drop_search_index,
@@ -60,7 +60,6 @@ from .store import (
     StoreError,
     clamp_offset,
     fold,
-    is_scheduled,
     keyset_pages,
     offset_of,
     order_key,

@@ -28,7 +28,15 @@ from typing import Any, Generic, Protocol, TypeVar
 from ..spec.timestamps import parse_rfc3339
 from .name_index import NameIndex
 from .runlog import PLACE_BYTES, RunCodec, RunLog, in_arrival_order, placed, run_key
-from .schedule import Planned, deferred_due_entry, due_entry, due_key, fire_key, from_key
+from .schedule import (
+    Planned,
+    deferred_due_entry,
+    due_entry,
+    due_key,
+    fire_key,
+    from_key,
+    is_scheduled,
+)
 
 JSONDict = dict[str, Any]
 SEARCH_CACHE_SIZE = 32
@@ -261,15 +269,6 @@ def fold(name: Any) -> str:
     return name.casefold() if isinstance(name, str) else ""
 
 
-def is_scheduled(workflow: JSONDict) -> bool:
-    trigger = workflow.get("trigger_node")
-    return (
-        workflow.get("is_active") is True
-        and isinstance(trigger, dict)
-        and trigger.get("type") == "schedule"
-    )
-
-
 KEPT_WHEN_LEFT_OUT = ("is_active",)
 """Fields a full replacement (PUT) keeps from the stored workflow when `fields` leave them out."""
 
@@ -308,8 +307,8 @@ def keyset_pages(fetch: Callable[[Any], list[Any]], first: Any, size: int) -> It
 def plan_due_row(
     plan: Plan, workflow: JSONDict, due_after: str | None, floor: str | None, now: datetime
 ) -> Planned:
-    """`plan` for a due workflow as a database store holds it: fires are due after the later
-    of its `due_after` and its namespace's floor (both `due_key`s)."""
+    """`plan` for a due workflow as every store keeps it: fires are due after the later of its
+    `due_after` and its namespace's floor (both `due_key`s)."""
     after = max(key for key in (due_after, floor, "") if key is not None)
     return plan(workflow, from_key(after), now)
 
@@ -560,8 +559,7 @@ class MemoryStore:
                 entry = self._due.get(workflow_id)
                 if entry is None or entry[1] != nxt:
                     continue  # stale: rescheduled or deleted since
-                after = max(k for k in (entry[0], floor_key, "") if k is not None)
-                planned = plan(self._workflows[workflow_id], from_key(after), now)
+                planned = plan_due_row(plan, self._workflows[workflow_id], entry[0], floor_key, now)
                 for fire_time, execution in planned.fires:
                     key = fire_key(workflow_id, fire_time)
                     if key not in self._fire_keys:
